@@ -1,0 +1,165 @@
+/**
+ * The TapPass audit event: its type, the severity scale and validation.
+ *
+ * An event is a JSON object with at least `audit_id`, `timestamp` (ISO 8601), `event_kind` and
+ * `severity`; `agent_id` and every other field pass through untouched to templates and receivers.
+ */
+
+/** Severities from least to most severe; the order is what `min_severity` compares. */
+const SEVERITIES = ['debug', 'info', 'warn', 'error', 'critical'] as const;
+
+type Severity = (typeof SEVERITIES)[number];
+
+/** An audit event after validation. Unknown fields are kept as they came. */
+interface AuditEvent {
+  audit_id: string;
+  timestamp: string;
+  event_kind: string;
+  severity: Severity;
+  agent_id?: string;
+  [field: string]: unknown;
+}
+
+/** One thing wrong with an event, with the path of the field (`severity`, `policy_result.verdict`). */
+interface EventProblem {
+  path: string;
+  message: string;
+}
+
+type EventValidation = { ok: true; event: AuditEvent } | { ok: false; problems: EventProblem[] };
+
+/**
+ * Largest accepted event, as UTF-8 JSON. A delivery message wraps the event with a small
+ * envelope and must stay under SQS's classic 256 KiB message limit.
+ */
+const MAX_EVENT_BYTES = 200 * 1024;
+
+/** Deepest accepted nesting of objects and arrays; deeper input is rejected, not recursed. */
+const MAX_EVENT_DEPTH = 32;
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+
+/** Keys that would reach an object's prototype if a consumer ever merged the event naively. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+const isSeverity = (value: unknown): value is Severity =>
+  typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value);
+
+/** Rank of a severity on the scale, 0 for `debug`. */
+const severityRank = (severity: Severity): number => SEVERITIES.indexOf(severity);
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Walks the value once, reporting forbidden keys and excessive depth with their paths. */
+const checkStructure = (value: unknown, path: string, depth: number, problems: EventProblem[]) => {
+  if (depth > MAX_EVENT_DEPTH) {
+    problems.push({
+      path: path || '(root)',
+      message: `nested deeper than ${MAX_EVENT_DEPTH} levels`,
+    });
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => {
+      checkStructure(item, `${path}[${index}]`, depth + 1, problems);
+    });
+  } else if (isPlainObject(value)) {
+    for (const [key, child] of Object.entries(value)) {
+      const childPath = path ? `${path}.${key}` : key;
+      if (FORBIDDEN_KEYS.has(key)) {
+        problems.push({ path: childPath, message: `the key "${key}" is not allowed` });
+        continue;
+      }
+      checkStructure(child, childPath, depth + 1, problems);
+    }
+  }
+};
+
+const requireString = (
+  event: Record<string, unknown>,
+  field: string,
+  problems: EventProblem[],
+): string | undefined => {
+  const value = event[field];
+  if (value === undefined) {
+    problems.push({ path: field, message: 'is required' });
+    return undefined;
+  }
+  if (typeof value !== 'string' || value.length === 0) {
+    problems.push({ path: field, message: `must be a non-empty string, got ${describe(value)}` });
+    return undefined;
+  }
+  return value;
+};
+
+const describe = (value: unknown): string => {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+};
+
+/**
+ * Validates a decoded JSON value as an audit event and returns every problem at once.
+ *
+ * @example
+ * const result = validateEvent(JSON.parse(body));
+ * if (!result.ok) console.error(result.problems.map((p) => `${p.path}: ${p.message}`));
+ */
+const validateEvent = (value: unknown): EventValidation => {
+  if (!isPlainObject(value)) {
+    return {
+      ok: false,
+      problems: [
+        { path: '(root)', message: `an audit event must be a JSON object, got ${describe(value)}` },
+      ],
+    };
+  }
+  const problems: EventProblem[] = [];
+  checkStructure(value, '', 0, problems);
+  requireString(value, 'audit_id', problems);
+  requireString(value, 'event_kind', problems);
+  const timestamp = requireString(value, 'timestamp', problems);
+  if (
+    timestamp !== undefined &&
+    (!ISO_8601.test(timestamp) || Number.isNaN(Date.parse(timestamp)))
+  ) {
+    problems.push({
+      path: 'timestamp',
+      message: `must be an ISO 8601 date-time such as 2026-04-17T10:15:03Z, got ${describe(timestamp)}`,
+    });
+  }
+  const severity = value.severity;
+  if (severity === undefined) {
+    problems.push({ path: 'severity', message: 'is required' });
+  } else if (!isSeverity(severity)) {
+    problems.push({
+      path: 'severity',
+      message: `must be one of ${SEVERITIES.join(', ')}, got ${describe(severity)}`,
+    });
+  }
+  if (value.agent_id !== undefined && typeof value.agent_id !== 'string') {
+    problems.push({
+      path: 'agent_id',
+      message: `must be a string, got ${describe(value.agent_id)}`,
+    });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, event: value as AuditEvent };
+};
+
+/** One line per problem, for logs and dead-letter reasons. */
+const formatEventProblems = (problems: readonly EventProblem[]): string =>
+  problems.map((problem) => `${problem.path}: ${problem.message}`).join('; ');
+
+export type { AuditEvent, EventProblem, EventValidation, Severity };
+export {
+  formatEventProblems,
+  isSeverity,
+  MAX_EVENT_BYTES,
+  MAX_EVENT_DEPTH,
+  SEVERITIES,
+  severityRank,
+  validateEvent,
+};
