@@ -1,0 +1,63 @@
+/**
+ * `schema`: prints, writes or checks `schema/observability.schema.json`, the JSON Schema
+ * generated from the zod schema of the config (`shared/config/schema.ts`).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { renderJsonSchemaFile } from '../shared/config/schema.js';
+import { type CliOutput, consoleOutput, EXIT_CODES, type ExitCode } from './io.js';
+
+/** The committed schema file, found from this module so it works from any directory. */
+const SCHEMA_FILE = fileURLToPath(new URL('../schema/observability.schema.json', import.meta.url));
+
+/** Options of {@link runSchema}. */
+interface SchemaOptions {
+  /** Write the file (what `npm run schema` does). */
+  readonly write?: boolean;
+  /** Exit 1 when the committed file differs from the generated schema. */
+  readonly check?: boolean;
+  /** Where the schema file is; defaults to `schema/observability.schema.json`. */
+  readonly file?: string;
+}
+
+/**
+ * Prints the generated JSON Schema, or writes it (`write`), or compares it with the file
+ * (`check`).
+ *
+ * @example
+ * const code = await runSchema({ write: true }, consoleOutput);
+ */
+const runSchema = async (options: SchemaOptions, output: CliOutput): Promise<ExitCode> => {
+  const file = options.file ?? SCHEMA_FILE;
+  const generated = renderJsonSchemaFile();
+  if (options.write) {
+    await writeFile(file, generated, 'utf8');
+    output.out(`wrote ${file}`);
+    return EXIT_CODES.ok;
+  }
+  if (options.check) {
+    const committed = await readFile(file, 'utf8').catch(() => '');
+    if (committed === generated) {
+      output.out(`${file} is up to date`);
+      return EXIT_CODES.ok;
+    }
+    output.err(`${file} is out of date; run: npm run schema`);
+    return EXIT_CODES.failed;
+  }
+  output.out(generated.trimEnd());
+  return EXIT_CODES.ok;
+};
+
+/** The `schema` command. */
+const schemaCommand = (): Command =>
+  new Command('schema')
+    .description('print the JSON Schema of observability.yaml (generated from the zod schema)')
+    .option('--write', 'write it to schema/observability.schema.json')
+    .option('--check', 'exit 1 if schema/observability.schema.json is out of date')
+    .action(async (options: SchemaOptions) => {
+      process.exitCode = await runSchema(options, consoleOutput);
+    });
+
+export type { SchemaOptions };
+export { runSchema, SCHEMA_FILE, schemaCommand };

@@ -1,0 +1,176 @@
+/**
+ * What the pipeline's notices become on Lambda: structured JSON logs (Powertools Logger) with
+ * `audit_id` and `export` as keys, and EMF metrics (Powertools Metrics) per export. The local
+ * stack and tests pass their own sinks instead; the core never logs by itself.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { NoticeSink, PipelineNotice } from '../shared/pipeline/notices.js';
+
+const SERVICE_NAME = 'tappass-webhooks';
+/** CloudWatch namespace of every metric; the dashboard and alarms read it. */
+const METRICS_NAMESPACE = 'TapPassWebhooks';
+
+/** Metric names, shared with the CDK dashboard and alarms. */
+const METRIC_NAMES = {
+  delivered: 'Delivered',
+  retried: 'Retried',
+  deadLettered: 'DeadLettered',
+  latency: 'DeliveryLatency',
+  eventsIngested: 'EventsIngested',
+  eventsParked: 'EventsParked',
+  deferred: 'Deferred',
+  dlqEventsRaised: 'DlqEventsRaised',
+} as const;
+
+interface Observability {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly notify: NoticeSink;
+}
+
+/** Adds one metric with the export as its dimension, flushed as its own EMF record. */
+const exportMetric = (
+  metrics: Metrics,
+  exportName: string,
+  name: string,
+  unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+  value: number,
+) => {
+  const single = metrics.singleMetric();
+  single.addDimension('export', exportName);
+  single.addMetric(name, unit, value);
+};
+
+const logNotice = (logger: Logger, notice: PipelineNotice): void => {
+  switch (notice.type) {
+    case 'fanned_out':
+      logger.debug('fanned out', { ...notice });
+      return;
+    case 'event_parked':
+      logger.warn('invalid event parked in the ingest dead-letter queue', {
+        message_id: notice.sourceMessageId,
+        audit_id: notice.auditId,
+        reason: notice.reason,
+        detail: notice.detail,
+      });
+      return;
+    case 'attempt':
+      logger.info('delivery attempt', {
+        export: notice.export,
+        audit_id: notice.auditId,
+        attempt: notice.attempt,
+        max_attempts: notice.maxAttempts,
+        status: notice.status,
+        error_class: notice.errorClass,
+        latency_ms: notice.latencyMs,
+        outcome: notice.outcome,
+      });
+      return;
+    case 'retry_scheduled':
+      logger.info('retry scheduled', {
+        export: notice.export,
+        audit_id: notice.auditId,
+        next_attempt: notice.nextAttempt,
+        delay_seconds: notice.delaySeconds,
+      });
+      return;
+    case 'dead_lettered':
+      logger.error('delivery dead-lettered', {
+        export: notice.export,
+        audit_id: notice.auditId,
+        reason: notice.reason,
+        detail: notice.detail,
+        attempts: notice.attempts,
+      });
+      return;
+    case 'deferred':
+      logger.warn('delivery deferred without spending an attempt', {
+        export: notice.export,
+        audit_id: notice.auditId,
+        why: notice.why,
+        visible_again_in_seconds: notice.visibleAgainInSeconds,
+      });
+      return;
+    case 'dlq_event_raised':
+      logger.info('webhook.dlq event raised', {
+        export: notice.export,
+        audit_id: notice.auditId,
+        dlq_audit_id: notice.dlqAuditId,
+      });
+      return;
+    case 'dead_letter_archived':
+      logger.info('dead letter archived', {
+        export: notice.export,
+        audit_id: notice.auditId,
+        raised_dlq_event: notice.raised,
+      });
+      return;
+  }
+};
+
+const countNotice = (metrics: Metrics, notice: PipelineNotice): void => {
+  switch (notice.type) {
+    case 'fanned_out':
+      metrics.addMetric(METRIC_NAMES.eventsIngested, MetricUnit.Count, notice.events);
+      return;
+    case 'event_parked':
+      metrics.addMetric(METRIC_NAMES.eventsParked, MetricUnit.Count, 1);
+      return;
+    case 'attempt':
+      exportMetric(
+        metrics,
+        notice.export,
+        METRIC_NAMES.latency,
+        MetricUnit.Milliseconds,
+        notice.latencyMs,
+      );
+      if (notice.outcome === 'success') {
+        exportMetric(metrics, notice.export, METRIC_NAMES.delivered, MetricUnit.Count, 1);
+      }
+      return;
+    case 'retry_scheduled':
+      exportMetric(metrics, notice.export, METRIC_NAMES.retried, MetricUnit.Count, 1);
+      return;
+    case 'dead_lettered':
+      exportMetric(metrics, notice.export, METRIC_NAMES.deadLettered, MetricUnit.Count, 1);
+      return;
+    case 'deferred':
+      exportMetric(metrics, notice.export, METRIC_NAMES.deferred, MetricUnit.Count, 1);
+      return;
+    case 'dlq_event_raised':
+      exportMetric(metrics, notice.export, METRIC_NAMES.dlqEventsRaised, MetricUnit.Count, 1);
+      return;
+    case 'dead_letter_archived':
+      return;
+  }
+};
+
+/**
+ * Logger, metrics and the notice sink that feeds them, for one function.
+ *
+ * @example
+ * const { logger, metrics, notify } = createObservability({ functionName: 'delivery' });
+ */
+const createObservability = (options: {
+  readonly functionName: string;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+}): Observability => {
+  const logger = options.logger ?? new Logger({ serviceName: SERVICE_NAME });
+  const metrics =
+    options.metrics ??
+    new Metrics({
+      namespace: METRICS_NAMESPACE,
+      serviceName: SERVICE_NAME,
+      functionName: options.functionName,
+    });
+  const notify: NoticeSink = (notice) => {
+    logNotice(logger, notice);
+    countNotice(metrics, notice);
+  };
+  return { logger, metrics, notify };
+};
+
+export type { Observability };
+export { createObservability, METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAME };

@@ -1,0 +1,103 @@
+/**
+ * Everything a handler needs on AWS, read once per container from its environment: the
+ * normalized config the stack bundled, the queue URLs, the secret resolver and the clients.
+ * Locally and in tests the handlers are built with explicit dependencies instead.
+ *
+ * Environment (set by the CDK stack):
+ * - `TAPPASS_STAGE`: the stage, e.g. `prod`.
+ * - `TAPPASS_CONFIG_FILE`: the normalized config JSON bundled with the function.
+ * - `TAPPASS_QUEUE_URL_BASE`: `https://sqs.<region>.amazonaws.com/<account>/`.
+ * - `TAPPASS_SECRETS`: `ssm` (default) or `env`.
+ * - `TAPPASS_SSM_PREFIX`: parameter path prefix, e.g. `/tappass/prod`.
+ * - `AWS_ENDPOINT_URL_SQS` (optional): an SQS-compatible endpoint, honoured by the SDK itself.
+ */
+import { readFileSync } from 'node:fs';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { ExportConfig, ObservabilityConfig } from '../shared/config/types.js';
+import { type QueueDirectory, queueDirectory, queueNames } from '../shared/queueNames.js';
+import { EnvSecretResolver, type SecretResolver, SsmSecretResolver } from '../shared/secrets.js';
+
+/** A required environment variable is missing: the deployment is broken, say how. */
+class MissingEnvironmentError extends Error {
+  constructor(name: string) {
+    super(`environment variable ${name} is not set; the CDK stack sets it, so redeploy the stage`);
+    this.name = 'MissingEnvironmentError';
+  }
+}
+
+const requiredEnv = (name: string, env: NodeJS.ProcessEnv = process.env): string => {
+  const value = env[name];
+  if (value === undefined || value === '') throw new MissingEnvironmentError(name);
+  return value;
+};
+
+/** Reads the normalized config the stack bundled (already validated at synth). */
+const readRuntimeConfig = (path: string): ObservabilityConfig => {
+  const config = JSON.parse(readFileSync(path, 'utf8')) as ObservabilityConfig;
+  if (!Array.isArray(config.exports)) {
+    throw new Error(`${path} is not a normalized observability config (no exports array)`);
+  }
+  return config;
+};
+
+/** Maps a queue ARN (or URL) to the export whose delivery queue or DLQ it is. */
+const exportLocator = (
+  config: ObservabilityConfig,
+  stage: string,
+): ((queueArn: string) => string | undefined) => {
+  const names = queueNames(stage);
+  const byQueueName = new Map<string, string>();
+  for (const { name } of config.exports) {
+    byQueueName.set(names.delivery(name), name);
+    byQueueName.set(names.deliveryDlq(name), name);
+  }
+  return (queueArn) => byQueueName.get(queueArn.split(/[:/]/).at(-1) ?? '');
+};
+
+const exportsByName = (config: ObservabilityConfig): ReadonlyMap<string, ExportConfig> =>
+  new Map(config.exports.map((exportConfig) => [exportConfig.name, exportConfig]));
+
+interface Runtime {
+  readonly stage: string;
+  readonly config: ObservabilityConfig;
+  readonly queues: QueueDirectory;
+  readonly sqs: SQSClient;
+  secrets(): SecretResolver;
+}
+
+/** The runtime of this container, from its environment. Clients are created here, once. */
+const runtimeFromEnvironment = (env: NodeJS.ProcessEnv = process.env): Runtime => {
+  const stage = requiredEnv('TAPPASS_STAGE', env);
+  const config = readRuntimeConfig(requiredEnv('TAPPASS_CONFIG_FILE', env));
+  const queues = queueDirectory(requiredEnv('TAPPASS_QUEUE_URL_BASE', env), stage);
+  const sqs = new SQSClient({});
+  let resolver: SecretResolver | undefined;
+  return {
+    stage,
+    config,
+    queues,
+    sqs,
+    // Only the delivery function resolves secrets; the others never build an SSM client.
+    secrets: () => {
+      resolver ??=
+        env.TAPPASS_SECRETS === 'env'
+          ? new EnvSecretResolver(env)
+          : new SsmSecretResolver({
+              client: new SSMClient({}),
+              parameterPrefix: requiredEnv('TAPPASS_SSM_PREFIX', env),
+            });
+      return resolver;
+    },
+  };
+};
+
+export type { Runtime };
+export {
+  exportLocator,
+  exportsByName,
+  MissingEnvironmentError,
+  readRuntimeConfig,
+  requiredEnv,
+  runtimeFromEnvironment,
+};

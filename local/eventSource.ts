@@ -1,0 +1,260 @@
+/**
+ * An SQS event source mapping with Lambda's semantics, for running the real handlers against an
+ * SQS-compatible server: the local stack (`npm start`) and the integration tests use it.
+ *
+ * What it reproduces of Lambda's SQS poller:
+ * - batches of up to `batchSize` records in Lambda's record format, at most `maxConcurrency`
+ *   invocations at once;
+ * - the handler's partial batch response (`ReportBatchItemFailures`): listed records stay on the
+ *   queue and come back after their visibility timeout, the others are deleted;
+ * - a handler that throws, times out or returns an unusable response fails the whole batch;
+ * - receive counts and redrive to a dead-letter queue are the server's own (queue attributes).
+ */
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { lambdaContext } from './lambdaContext.js';
+
+/** A Lambda handler for SQS events with partial batch responses. */
+type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
+
+interface EventSourceOptions {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly handler: SqsBatchHandler;
+  readonly functionName: string;
+  /** Records per invocation, 1-10. @default 10 */
+  readonly batchSize?: number;
+  /** Invocations at once. @default 2 */
+  readonly maxConcurrency?: number;
+  /** The function timeout; an invocation past it counts as failed. @default 30000 */
+  readonly functionTimeoutMs?: number;
+  /** Long-poll wait per receive. @default 1 */
+  readonly waitTimeSeconds?: number;
+  readonly region?: string;
+  /** Called after each invocation, for logs and counters. */
+  readonly onInvocation?: (outcome: InvocationOutcome) => void;
+}
+
+interface InvocationOutcome {
+  readonly functionName: string;
+  readonly records: number;
+  readonly failed: number;
+  /** Set when the whole batch failed: the handler threw, timed out or answered badly. */
+  readonly error?: string;
+}
+
+interface EventSourceStats {
+  invocations: number;
+  records: number;
+  deleted: number;
+  failedRecords: number;
+  failedInvocations: number;
+}
+
+const toLambdaAttributes = (message: Message): SQSRecord['attributes'] => {
+  const attributes = message.Attributes ?? {};
+  return {
+    ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+    SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+    SenderId: attributes.SenderId ?? 'local',
+    ApproximateFirstReceiveTimestamp:
+      attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+  };
+};
+
+const toLambdaMessageAttributes = (message: Message): SQSRecord['messageAttributes'] =>
+  Object.fromEntries(
+    Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+      name,
+      {
+        dataType: value.DataType ?? 'String',
+        stringValue: value.StringValue,
+        stringListValues: [],
+        binaryListValues: [],
+      },
+    ]),
+  );
+
+/** Converts received messages into the record format Lambda hands to a function. */
+const toSqsEvent = (messages: readonly Message[], queueArn: string, region: string): SQSEvent => ({
+  Records: messages.map((message) => ({
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: toLambdaAttributes(message),
+    messageAttributes: toLambdaMessageAttributes(message),
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: region,
+  })),
+});
+
+class InvocationTimeoutError extends Error {
+  constructor(functionName: string, timeoutMs: number) {
+    super(`${functionName} ran past its ${timeoutMs} ms timeout`);
+    this.name = 'InvocationTimeoutError';
+  }
+}
+
+/**
+ * Polls one queue and invokes one handler, like a Lambda event source mapping.
+ *
+ * @example
+ * const mapping = new EventSourceMapping({ sqs, queueUrl, handler, functionName: 'ingest' });
+ * mapping.start();
+ * // ...
+ * await mapping.stop(); // in-flight invocations finish first
+ */
+class EventSourceMapping {
+  readonly stats: EventSourceStats = {
+    invocations: 0,
+    records: 0,
+    deleted: 0,
+    failedRecords: 0,
+    failedInvocations: 0,
+  };
+  readonly #options: Required<Omit<EventSourceOptions, 'onInvocation'>> &
+    Pick<EventSourceOptions, 'onInvocation'>;
+  readonly #abort = new AbortController();
+  #pollers: Promise<void>[] = [];
+  #queueArn: string | undefined;
+
+  constructor(options: EventSourceOptions) {
+    this.#options = {
+      batchSize: 10,
+      maxConcurrency: 2,
+      functionTimeoutMs: 30_000,
+      waitTimeSeconds: 1,
+      region: 'us-east-1',
+      ...options,
+    };
+  }
+
+  /** Starts `maxConcurrency` pollers. */
+  start(): void {
+    if (this.#pollers.length > 0) return;
+    for (let i = 0; i < this.#options.maxConcurrency; i++) {
+      this.#pollers.push(this.#poll());
+    }
+  }
+
+  /** Stops polling; resolves when every in-flight invocation has finished. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await Promise.all(this.#pollers);
+    this.#pollers = [];
+  }
+
+  async #arn(): Promise<string> {
+    if (this.#queueArn === undefined) {
+      const response = await this.#options.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: this.#options.queueUrl,
+          AttributeNames: ['QueueArn'],
+        }),
+      );
+      this.#queueArn = response.Attributes?.QueueArn ?? this.#options.queueUrl;
+    }
+    return this.#queueArn;
+  }
+
+  async #poll(): Promise<void> {
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      let messages: Message[];
+      try {
+        const response = await this.#options.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.#options.queueUrl,
+            MaxNumberOfMessages: this.#options.batchSize,
+            WaitTimeSeconds: this.#options.waitTimeSeconds,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+          { abortSignal: signal },
+        );
+        messages = response.Messages ?? [];
+      } catch {
+        if (signal.aborted) return;
+        // The server is briefly unreachable: back off a little instead of spinning.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        continue;
+      }
+      if (messages.length > 0) await this.#invoke(messages);
+    }
+  }
+
+  async #invoke(messages: readonly Message[]): Promise<void> {
+    const { functionName, functionTimeoutMs, handler, region } = this.#options;
+    const event = toSqsEvent(messages, await this.#arn(), region);
+    const context = lambdaContext({ functionName, timeoutMs: functionTimeoutMs, region });
+    this.stats.invocations++;
+    this.stats.records += messages.length;
+    let failedIds: Set<string>;
+    let error: string | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new InvocationTimeoutError(functionName, functionTimeoutMs)),
+          functionTimeoutMs,
+        );
+      });
+      const response = await Promise.race([handler(event, context), timeout]);
+      failedIds = this.#failedIds(event, response);
+    } catch (caught) {
+      // Lambda's rule: a failed invocation leaves every record of the batch on the queue.
+      error = caught instanceof Error ? caught.message : String(caught);
+      failedIds = new Set(event.Records.map((record) => record.messageId));
+      this.stats.failedInvocations++;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.stats.failedRecords += failedIds.size;
+    await this.#deleteSucceeded(messages, failedIds);
+    this.#options.onInvocation?.({
+      functionName,
+      records: messages.length,
+      failed: failedIds.size,
+      ...(error === undefined ? {} : { error }),
+    });
+  }
+
+  /** The failed record ids of a partial batch response; an unusable response fails them all. */
+  #failedIds(event: SQSEvent, response: SQSBatchResponse | undefined): Set<string> {
+    const all = new Set(event.Records.map((record) => record.messageId));
+    const failures = response?.batchItemFailures ?? [];
+    const failed = new Set<string>();
+    for (const failure of failures) {
+      // Lambda treats an empty or unknown identifier as a failure of the whole batch.
+      if (!failure.itemIdentifier || !all.has(failure.itemIdentifier)) return all;
+      failed.add(failure.itemIdentifier);
+    }
+    return failed;
+  }
+
+  async #deleteSucceeded(messages: readonly Message[], failedIds: ReadonlySet<string>) {
+    const entries = messages
+      .filter((message) => !failedIds.has(message.MessageId ?? ''))
+      .map((message, index) => ({ Id: `d${index}`, ReceiptHandle: message.ReceiptHandle ?? '' }));
+    if (entries.length === 0) return;
+    try {
+      const response = await this.#options.sqs.send(
+        new DeleteMessageBatchCommand({ QueueUrl: this.#options.queueUrl, Entries: entries }),
+      );
+      this.stats.deleted += entries.length - (response.Failed?.length ?? 0);
+    } catch {
+      // Not deleted means delivered again after the visibility timeout: at-least-once, as on AWS.
+    }
+  }
+}
+
+export type { EventSourceOptions, EventSourceStats, InvocationOutcome, SqsBatchHandler };
+export { EventSourceMapping, toSqsEvent };

@@ -1,0 +1,243 @@
+/**
+ * Config checks that need more than one key at a time, which a schema cannot express:
+ * unique export names, unique header names (case-insensitive), body templates that must
+ * parse as Liquid and, with `format: json`, render to JSON; plus warnings about risky but
+ * valid settings.
+ *
+ * They run on the raw YAML data, next to the schema, so a file gets every error at once: a
+ * bad method in one export does not hide a duplicate name in another. Values are checked
+ * only where they have the right type; the schema reports the rest.
+ */
+import { isSeverity } from '../events.js';
+import type { ExportFilters } from '../filter.js';
+import { syntheticEvent } from '../syntheticEvent.js';
+import { compileBody, TemplateError } from '../template.js';
+import { findMalformedReferences, findVariableReferences } from '../variables.js';
+import type { ConfigIssue } from './errors.js';
+import { formatPath, type KeyPath, type Locator } from './positions.js';
+import type { BodyFormat } from './types.js';
+
+/** Where checks report: errors fail the file, warnings are printed and do not. */
+interface CheckContext {
+  readonly file: string;
+  readonly locate: Locator;
+  readonly issues: ConfigIssue[];
+  readonly warnings: ConfigIssue[];
+}
+
+/** What `${VAR}` references stand for when a template is rendered at validation time. */
+const PLACEHOLDER_VALUE = 'placeholder';
+
+/** Header names whose literal values are almost certainly credentials. */
+const CREDENTIAL_HEADER = /^(proxy-)?authorization$|api[-_]?key|token|secret|password|signature/i;
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const report = (
+  list: ConfigIssue[],
+  context: CheckContext,
+  path: KeyPath,
+  message: string,
+  position = context.locate.value(path),
+): void => {
+  list.push({ file: context.file, ...position, path: formatPath(path), message });
+};
+
+/** Names must be unique, ignoring case: they name queues, alarms and CLI arguments. */
+const checkUniqueNames = (exports: readonly unknown[], context: CheckContext): void => {
+  const seen = new Map<string, { index: number; name: string }>();
+  exports.forEach((exp, index) => {
+    if (!isRecord(exp) || typeof exp.name !== 'string' || exp.name === '') return;
+    const key = exp.name.toLowerCase();
+    const first = seen.get(key);
+    if (first === undefined) {
+      seen.set(key, { index, name: exp.name });
+      return;
+    }
+    const firstLine = context.locate.value(['exports', first.index, 'name']).line;
+    const where = `exports[${first.index}] (line ${firstLine})`;
+    report(
+      context.issues,
+      context,
+      ['exports', index, 'name'],
+      first.name === exp.name
+        ? `duplicate export name "${exp.name}", already used by ${where}; give each export its own name`
+        : `"${exp.name}" differs from "${first.name}" of ${where} only in case; export names must be unique ignoring case`,
+    );
+  });
+};
+
+/** Header names are case-insensitive in HTTP; credentials belong in `${VAR}` references. */
+const checkHeaders = (headers: unknown, path: KeyPath, context: CheckContext): void => {
+  if (!isRecord(headers)) return;
+  const seen = new Map<string, string>();
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    const first = seen.get(lower);
+    if (first !== undefined) {
+      report(
+        context.issues,
+        context,
+        [...path, name],
+        `duplicate header "${name}" (also set as "${first}"); header names are case-insensitive, keep one`,
+        context.locate.key(path, name),
+      );
+    } else {
+      seen.set(lower, name);
+    }
+    if (
+      typeof value === 'string' &&
+      value.trim() !== '' &&
+      CREDENTIAL_HEADER.test(name) &&
+      findVariableReferences(value).length === 0
+    ) {
+      report(
+        context.warnings,
+        context,
+        [...path, name],
+        'looks like a credential written literally; put it in a ${VAR} reference (SSM Parameter Store when deployed, the environment locally)',
+      );
+    }
+  }
+};
+
+/** Plain http to a non-local host, and credentials written into the URL, are allowed but risky. */
+const checkUrlRisks = (url: unknown, path: KeyPath, context: CheckContext): void => {
+  if (typeof url !== 'string' || findMalformedReferences(url).length > 0) return;
+  let probe = url;
+  for (const name of findVariableReferences(url)) probe = probe.split(`\${${name}}`).join('0');
+  let parsed: URL;
+  try {
+    parsed = new URL(probe);
+  } catch {
+    return;
+  }
+  if (parsed.protocol === 'http:' && !LOOPBACK_HOSTS.has(parsed.hostname)) {
+    report(
+      context.warnings,
+      context,
+      path,
+      'uses http://, so events and headers travel unencrypted; use https://',
+    );
+  }
+  const userinfo = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#@]*)@/.exec(url)?.[1];
+  if (userinfo?.includes(':') && !/:\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(userinfo)) {
+    report(
+      context.warnings,
+      context,
+      path,
+      'has a password written literally; put it in a ${VAR} reference',
+    );
+  }
+};
+
+/** The filters an export's synthetic event must pass, from raw values of the right type. */
+const rawFilters = (filters: unknown): ExportFilters => {
+  if (!isRecord(filters)) return {};
+  const kinds = filters.event_kinds;
+  return {
+    ...(isSeverity(filters.min_severity) ? { min_severity: filters.min_severity } : {}),
+    ...(Array.isArray(kinds) && kinds.length > 0 && kinds.every((k) => typeof k === 'string')
+      ? { event_kinds: kinds as string[] }
+      : {}),
+  };
+};
+
+/** `body_template line 2, column 7: message` (the template's own wording) → offset + message. */
+const templatePosition = (
+  template: string,
+  message: string,
+): { offset?: number; message: string } => {
+  const text = message.replace(/^export "[^"]*": /, '');
+  const explicit = /^body_template line (\d+), column (\d+): ([\s\S]*)$/.exec(text);
+  const liquid = /line:(\d+), col:(\d+)/.exec(text);
+  const match = explicit ?? liquid;
+  const cleaned = explicit?.[3] ?? text.replace(/^body_template /, '');
+  if (match?.[1] === undefined || match[2] === undefined) return { message: cleaned };
+  const lines = template.split('\n');
+  const line = Number(match[1]);
+  const offset =
+    lines.slice(0, line - 1).reduce((sum, current) => sum + current.length + 1, 0) +
+    Number(match[2]) -
+    1;
+  // The position is in the file:line:col now; Liquid's own `, line:1, col:5` would confuse.
+  const withoutPosition = cleaned.replace(/,? line:\d+, col:\d+/, '');
+  return { offset: Math.min(Math.max(offset, 0), template.length), message: withoutPosition };
+};
+
+/**
+ * The body template parses as Liquid and, with `format: json`, renders to valid JSON for a
+ * synthetic event passing the export's filters, every `${VAR}` standing for `placeholder`.
+ */
+const checkTemplate = async (
+  exp: Record<string, unknown>,
+  index: number,
+  context: CheckContext,
+): Promise<void> => {
+  const webhook = exp.webhook;
+  if (!isRecord(webhook)) return;
+  const template = webhook.body_template;
+  // Malformed `${...}` are reported by the schema, each at its place.
+  if (typeof template !== 'string' || template === '') return;
+  if (findMalformedReferences(template).length > 0) return;
+  const path: KeyPath = ['exports', index, 'webhook', 'body_template'];
+  const exportName = typeof exp.name === 'string' ? exp.name : `exports[${index}]`;
+  const format: BodyFormat = exp.format === 'text' ? 'text' : 'json';
+  let compiled: ReturnType<typeof compileBody>;
+  try {
+    compiled = compileBody({ exportName, template, format });
+  } catch (error) {
+    const { offset, message } = templatePosition(template, errorText(error));
+    report(context.issues, context, path, message, context.locate.value(path, offset));
+    return;
+  }
+  if (format !== 'json') return;
+  const variables = Object.fromEntries(
+    compiled.variableNames.map((name) => [name, PLACEHOLDER_VALUE]),
+  );
+  try {
+    await compiled.render(syntheticEvent({ filters: rawFilters(exp.filters) }), variables);
+  } catch (error) {
+    const message = errorText(error)
+      .replace(/^export "[^"]*": /, '')
+      .replace(/^body_template /, '')
+      .replace(/ \(this event will not be retried\)$/, '');
+    report(
+      context.issues,
+      context,
+      path,
+      `format is json, but for a synthetic event (every \${VAR} as "${PLACEHOLDER_VALUE}") the template ${message}`,
+    );
+  }
+};
+
+const errorText = (error: unknown): string =>
+  error instanceof TemplateError || error instanceof Error ? error.message : String(error);
+
+/**
+ * Runs every cross-key check on the raw data of a parsed file, adding to `context.issues`
+ * and `context.warnings`.
+ *
+ * @example
+ * await checkConfig(doc.toJS(), { file, locate, issues, warnings });
+ */
+const checkConfig = async (raw: unknown, context: CheckContext): Promise<void> => {
+  if (!isRecord(raw) || !Array.isArray(raw.exports)) return;
+  const exports: readonly unknown[] = raw.exports;
+  checkUniqueNames(exports, context);
+  for (const [index, exp] of exports.entries()) {
+    if (!isRecord(exp)) continue;
+    const webhook = exp.webhook;
+    if (isRecord(webhook)) {
+      checkHeaders(webhook.headers, ['exports', index, 'webhook', 'headers'], context);
+      checkUrlRisks(webhook.url, ['exports', index, 'webhook', 'url'], context);
+    }
+    await checkTemplate(exp, index, context);
+  }
+};
+
+export type { CheckContext };
+export { checkConfig, PLACEHOLDER_VALUE };

@@ -1,0 +1,27 @@
+/** The config of `config/observability.yaml`: loading, validation, schema and types. */
+export type { ConfigIssue } from './errors.js';
+export { ConfigError, ConfigValidationError, formatIssue } from './errors.js';
+export type { ConfigParseResult, LoadConfigOptions } from './load.js';
+export { configVariableNames, loadConfigFile, parseConfig } from './load.js';
+export {
+  EXPORT_NAME_MAX_LENGTH,
+  EXPORT_NAME_PATTERN,
+  MANAGED_HEADERS,
+  MAX_ATTEMPTS_LIMIT,
+  MAX_BATCH_SIZE,
+  MAX_CONCURRENCY,
+  MIN_CONCURRENCY,
+  ObservabilityConfigSchema,
+  observabilityJsonSchema,
+  renderJsonSchemaFile,
+} from './schema.js';
+export type {
+  BodyFormat,
+  DeliveryTuning,
+  ExportConfig,
+  HttpMethod,
+  ObservabilityConfig,
+  RetryConfig,
+  WebhookConfig,
+} from './types.js';
+export { BODY_FORMATS, DEFAULTS, HTTP_METHODS } from './types.js';

@@ -1,0 +1,401 @@
+/**
+ * The one source of truth for the shape of `config/observability.yaml`: a zod schema that
+ * validates the file and also emits `schema/observability.schema.json` for editors.
+ *
+ * Checks that JSON Schema cannot express (URL parsing, `${VAR}` syntax) are zod refinements on
+ * the values themselves; checks across keys (unique names, Liquid templates) live in
+ * `checks.ts`. Every key carries a title and a description, which editors show as docs.
+ */
+import { z } from 'zod';
+import { SEVERITIES } from '../events.js';
+import { findMalformedReferences, findVariableReferences } from '../variables.js';
+import { suggest } from './suggest.js';
+import { BODY_FORMATS, DEFAULTS, HTTP_METHODS } from './types.js';
+import { describeValue, orList } from './wording.js';
+
+/**
+ * Export names become part of SQS queue names (`tappass-<stage>-deliver-<name>-dlq`, at most
+ * 80 characters of `[A-Za-z0-9_-]`; a stage has at most 16), alarm names and CLI arguments.
+ * 40 characters leave room for all of them; the first character is a letter or digit so a
+ * name is never mistaken for a CLI option (`--export -x`).
+ */
+const EXPORT_NAME_MAX_LENGTH = 40;
+const EXPORT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
+
+/** Retry attempts: 20 attempts at the longest backoff (12 h) still fit SQS's 14-day retention. */
+const MAX_ATTEMPTS_LIMIT = 20;
+/** SQS event source batch size: 10 is the largest for a standard queue without a batching window. */
+const MAX_BATCH_SIZE = 10;
+/** Lambda's SQS event source `MaximumConcurrency` accepts 2 to 1000. */
+const MIN_CONCURRENCY = 2;
+const MAX_CONCURRENCY = 1000;
+
+/** RFC 9110 `token`: the characters an HTTP header name may have. */
+const HEADER_NAME_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Headers the HTTP client sets from the request itself (or refuses): setting them in the
+ * config would corrupt framing, connection reuse or the target host.
+ */
+const MANAGED_HEADERS = [
+  'connection',
+  'content-length',
+  'expect',
+  'host',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+] as const;
+
+const LINE_BREAK = /[\r\n]/;
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/** A value outside a fixed list: `"GET" is not a supported method; use POST, PUT or PATCH`. */
+const notOneOf =
+  (noun: string, allowed: readonly string[]) =>
+  (issue: { code: string; input?: unknown }): string | undefined => {
+    if (issue.code !== 'invalid_value') return undefined;
+    const options = orList(allowed);
+    if (issue.input === undefined) return `is required; use ${options}`;
+    const guess = typeof issue.input === 'string' ? suggest(issue.input, allowed) : undefined;
+    const hint = guess === undefined ? '' : ` (did you mean "${guess}"?)`;
+    return `${describeValue(issue.input)} is not a supported ${noun}${hint}; use ${options}`;
+  };
+
+/** Reports every malformed `${...}` with its offset, so the error points inside the string. */
+const checkReferences = (text: string, ctx: z.RefinementCtx<string>): boolean => {
+  const malformed = findMalformedReferences(text);
+  for (const reference of malformed) {
+    ctx.addIssue({ code: 'custom', message: reference.message, params: { offset: reference.offset } });
+  }
+  return malformed.length === 0;
+};
+
+/**
+ * What can be checked of a URL before its `${VAR}` values exist: the syntax of the references,
+ * and, when the URL does not start with a reference, that it parses as an absolute http(s)
+ * URL with each reference replaced by a neutral `0`.
+ */
+const checkUrl = (url: string, ctx: z.RefinementCtx<string>): void => {
+  if (!checkReferences(url, ctx)) return;
+  const space = url.search(/\s/);
+  if (space !== -1) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'contains whitespace; remove it or percent-encode it (%20)',
+      params: { offset: space },
+    });
+    return;
+  }
+  // `${SLACK_WEBHOOK_URL}`: scheme and host come from the variable, checked when it is resolved.
+  if (url.startsWith('${')) return;
+  if (!HAS_SCHEME.test(url)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${describeValue(url)} is not an absolute URL; start it with https:// (or http://), e.g. https://example.com/hook`,
+    });
+    return;
+  }
+  let probe = url;
+  for (const name of findVariableReferences(url)) probe = probe.split(`\${${name}}`).join('0');
+  let parsed: URL;
+  try {
+    parsed = new URL(probe);
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${describeValue(url)} is not a valid URL; use an absolute http(s) URL such as https://example.com/hook`,
+    });
+    return;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    ctx.addIssue({
+      code: 'custom',
+      message: `uses the unsupported scheme "${parsed.protocol.slice(0, -1)}"; use https:// (or http://)`,
+    });
+  }
+};
+
+/** Header values: no line breaks (header injection), no control characters, valid references. */
+const checkHeaderValue = (value: string, ctx: z.RefinementCtx<string>): void => {
+  // The value is never echoed: a literal header value may well be a credential.
+  if (LINE_BREAK.test(value)) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'contains a line break (CR or LF), which would split the HTTP header; put the value on one line',
+    });
+  } else if (CONTROL_CHARACTER.test(value)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'contains a control character; header values may only contain printable text and tabs',
+    });
+  }
+  checkReferences(value, ctx);
+};
+
+const HeaderNameSchema = z
+  .string()
+  .regex(HEADER_NAME_PATTERN, {
+    error: (issue) =>
+      `${describeValue(issue.input)} is not a valid header name; use letters, digits and !#$%&'*+-.^_\`|~ (no spaces or colons)`,
+  })
+  .refine((name) => !(MANAGED_HEADERS as readonly string[]).includes(name.toLowerCase()), {
+    error: (issue) =>
+      `${describeValue(issue.input)} is set by the HTTP client from the request; remove it`,
+  });
+
+const HeaderValueSchema = z
+  .string()
+  .superRefine(checkHeaderValue)
+  .meta({ pattern: '^[^\\u0000-\\u0008\\u000A-\\u001F\\u007F]*$' });
+
+const WebhookSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .min(1, { error: 'is empty; use an absolute http(s) URL such as https://example.com/hook' })
+      .superRefine(checkUrl)
+      .meta({
+        title: 'URL',
+        description:
+          'Where events are sent: an absolute http:// or https:// URL. May contain ${VAR} references (resolved at send time, from SSM Parameter Store when deployed, from the environment locally); a URL that is entirely a ${VAR} is checked when it is resolved.',
+        examples: ['https://events.pagerduty.com/v2/enqueue', '${SLACK_WEBHOOK_URL}'],
+        pattern: '^(https?://|\\$\\{)',
+      }),
+    method: z
+      .enum(HTTP_METHODS, { error: notOneOf('method', HTTP_METHODS) })
+      .default(DEFAULTS.method)
+      .meta({
+        title: 'HTTP method',
+        description: 'The HTTP method of the request.',
+        examples: ['POST'],
+      }),
+    headers: z
+      .record(HeaderNameSchema, HeaderValueSchema)
+      .default(() => ({}))
+      .meta({
+        title: 'Headers',
+        description: `Extra request headers, name to value. Values may contain \${VAR} references (put credentials there, never literally). Names are case-insensitive and unique; ${MANAGED_HEADERS.join(', ')} are set by the HTTP client and not allowed.`,
+        examples: [{ Authorization: 'Token token=${PD_ROUTING_KEY}' }],
+      }),
+    body_template: z
+      .string()
+      .min(1, { error: 'is empty; remove the key to send the event as JSON' })
+      .superRefine((template, ctx) => {
+        checkReferences(template, ctx);
+      })
+      .optional()
+      .meta({
+        title: 'Body template',
+        description:
+          'Liquid template of the request body, rendered with the audit event as scope ({{event_kind}}, {{policy_result.verdict}}, {{event_json}} for the whole event as JSON). May contain ${VAR} references. With format json, values inside JSON strings are escaped and the result must be valid JSON. Absent: the body is the event as JSON.',
+        examples: ['{"text": "TapPass {{event_kind}} on {{agent_id}}", "event": {{event_json}}}'],
+      }),
+    timeout_seconds: z
+      .int()
+      .min(1)
+      .max(DEFAULTS.maxTimeoutSeconds)
+      .default(DEFAULTS.timeoutSeconds)
+      .meta({
+        title: 'Timeout (seconds)',
+        description: `Whole-attempt timeout (connect, send, response), a whole number from 1 to ${DEFAULTS.maxTimeoutSeconds}. A timeout is retried.`,
+        examples: [DEFAULTS.timeoutSeconds],
+      }),
+  })
+  .meta({
+    title: 'Webhook',
+    description: 'The HTTP request that delivers one audit event.',
+  });
+
+const FiltersSchema = z
+  .strictObject({
+    min_severity: z
+      .enum(SEVERITIES, { error: notOneOf('severity', SEVERITIES) })
+      .optional()
+      .meta({
+        title: 'Minimum severity',
+        description: `Only events at least this severe (inclusive), on the scale ${SEVERITIES.join(' < ')}. Absent: every severity.`,
+        examples: ['error'],
+      }),
+    event_kinds: z
+      .array(z.string().min(1, { error: 'is empty; write an event kind such as auth_fail' }))
+      .min(1, {
+        error: 'is an empty list, which would match no event; remove event_kinds to match every kind',
+      })
+      .optional()
+      .meta({
+        title: 'Event kinds',
+        description: 'Only events whose event_kind is one of these exact names. Absent: every kind.',
+        examples: [['policy_block', 'auth_fail']],
+      }),
+  })
+  .default(() => ({}))
+  .meta({
+    title: 'Filters',
+    description:
+      'Which audit events this export receives; every condition must hold. Absent or {}: every event.',
+    examples: [{ min_severity: 'error', event_kinds: ['auth_fail'] }],
+  });
+
+const RetrySchema = z
+  .strictObject({
+    max_attempts: z
+      .int()
+      .min(1)
+      .max(MAX_ATTEMPTS_LIMIT)
+      .default(DEFAULTS.maxAttempts)
+      .meta({
+        title: 'Maximum attempts',
+        description: `Total HTTP attempts per event, the first one included, from 1 to ${MAX_ATTEMPTS_LIMIT}. After the last failed attempt the event goes to the dead-letter queue.`,
+        examples: [DEFAULTS.maxAttempts],
+      }),
+    backoff_seconds: z
+      .array(z.int().min(0).max(DEFAULTS.maxBackoffSeconds))
+      .min(1, { error: 'is an empty list; give at least one delay, e.g. [1, 2, 4, 8, 16]' })
+      .max(MAX_ATTEMPTS_LIMIT)
+      .default(() => [...DEFAULTS.backoffSeconds])
+      .meta({
+        title: 'Backoff (seconds)',
+        description: `Delay before each retry: the delay before attempt n+1 is entry n (the last entry is reused), raised to the receiver's Retry-After. Whole seconds from 0 to ${DEFAULTS.maxBackoffSeconds} (12 h, the SQS visibility timeout limit).`,
+        examples: [[...DEFAULTS.backoffSeconds]],
+      }),
+  })
+  .default(() => ({
+    max_attempts: DEFAULTS.maxAttempts,
+    backoff_seconds: [...DEFAULTS.backoffSeconds],
+  }))
+  .meta({
+    title: 'Retry',
+    description:
+      'Retries on 408, 429, 5xx (except 501), connection errors and timeouts; other responses are permanent failures.',
+  });
+
+const DeliverySchema = z
+  .strictObject({
+    batch_size: z
+      .int()
+      .min(1)
+      .max(MAX_BATCH_SIZE)
+      .default(DEFAULTS.batchSize)
+      .meta({
+        title: 'Batch size',
+        description: `Events handed to one delivery function invocation, from 1 to ${MAX_BATCH_SIZE}. Each event is still its own HTTP request.`,
+        examples: [DEFAULTS.batchSize],
+      }),
+    max_concurrency: z
+      .int()
+      .min(MIN_CONCURRENCY)
+      .max(MAX_CONCURRENCY)
+      .default(DEFAULTS.maxConcurrency)
+      .meta({
+        title: 'Maximum concurrency',
+        description: `Most delivery function instances working on this export at once, from ${MIN_CONCURRENCY} (the Lambda SQS event source minimum) to ${MAX_CONCURRENCY}. Bounds the request rate a receiver sees.`,
+        examples: [DEFAULTS.maxConcurrency],
+      }),
+  })
+  .default(() => ({ batch_size: DEFAULTS.batchSize, max_concurrency: DEFAULTS.maxConcurrency }))
+  .meta({
+    title: 'Delivery',
+    description: "Tuning of the export's delivery queue and its event source.",
+  });
+
+const ExportSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(EXPORT_NAME_PATTERN, {
+        error: (issue) => {
+          const input = typeof issue.input === 'string' ? issue.input : '';
+          const length =
+            input.length > EXPORT_NAME_MAX_LENGTH ? ` is ${input.length} characters;` : '';
+          return `${describeValue(issue.input)}${length} cannot be used as an export name; use 1-${EXPORT_NAME_MAX_LENGTH} letters, digits, "-" or "_", starting with a letter or digit (it becomes part of queue and alarm names)`;
+        },
+      })
+      .meta({
+        title: 'Export name',
+        description: `Unique name of the export, used in queue, alarm and CLI names: 1-${EXPORT_NAME_MAX_LENGTH} letters, digits, "-" or "_", starting with a letter or digit.`,
+        examples: ['pagerduty-alerts'],
+      }),
+    destination: z
+      .literal('webhook', { error: notOneOf('destination', ['webhook']) })
+      .meta({
+        title: 'Destination',
+        description: 'The kind of destination. Only webhook is supported.',
+        examples: ['webhook'],
+      }),
+    format: z
+      .enum(BODY_FORMATS, { error: notOneOf('format', BODY_FORMATS) })
+      .default(DEFAULTS.format)
+      .meta({
+        title: 'Body format',
+        description:
+          'json: the body is JSON (values interpolated inside JSON strings are escaped; the rendered body must parse). text: the body is sent as rendered.',
+        examples: ['json'],
+      }),
+    webhook: WebhookSchema,
+    filters: FiltersSchema,
+    retry: RetrySchema,
+    delivery: DeliverySchema,
+  })
+  .meta({
+    title: 'Export',
+    description: 'One destination and the audit events it receives.',
+  });
+
+/** The whole file. */
+const ObservabilityConfigSchema = z
+  .strictObject(
+    {
+      exports: z
+        .array(ExportSchema)
+        .min(1, { error: 'is an empty list; add at least one export (see config/examples/)' })
+        .meta({
+          title: 'Exports',
+          description: 'Where TapPass audit events are shipped; each export has its own queue.',
+        }),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'invalid_type'
+          ? `the file must be a map with an "exports:" list, got ${describeValue(issue.input)}`
+          : undefined,
+    },
+  )
+  .meta({
+    title: 'TapPass webhooks: observability.yaml',
+    description:
+      'Exports of TapPass audit events to webhooks. Reference: README.md, "Configuration".',
+  });
+
+/**
+ * The JSON Schema of the config file (draft-07, which every YAML-aware editor understands),
+ * describing the input: keys with defaults are optional.
+ *
+ * @example
+ * const schema = observabilityJsonSchema();
+ */
+const observabilityJsonSchema = (): Record<string, unknown> =>
+  z.toJSONSchema(ObservabilityConfigSchema, { io: 'input', target: 'draft-7' });
+
+/** The exact text of `schema/observability.schema.json`: 2-space JSON and a final newline. */
+const renderJsonSchemaFile = (): string => `${JSON.stringify(observabilityJsonSchema(), null, 2)}\n`;
+
+export {
+  EXPORT_NAME_MAX_LENGTH,
+  EXPORT_NAME_PATTERN,
+  ExportSchema,
+  HEADER_NAME_PATTERN,
+  MANAGED_HEADERS,
+  MAX_ATTEMPTS_LIMIT,
+  MAX_BATCH_SIZE,
+  MAX_CONCURRENCY,
+  MIN_CONCURRENCY,
+  ObservabilityConfigSchema,
+  observabilityJsonSchema,
+  renderJsonSchemaFile,
+};

@@ -1,0 +1,83 @@
+/**
+ * What the pipeline reports as it works. The core functions emit notices; each runtime decides
+ * what they become: structured logs and EMF metrics on Lambda, one console line each in the
+ * local stack, a list to assert on in tests. Notices never carry a secret.
+ */
+
+type PipelineNotice =
+  | {
+      readonly type: 'fanned_out';
+      readonly sourceMessageId: string;
+      readonly events: number;
+      readonly messages: number;
+    }
+  | {
+      readonly type: 'event_parked';
+      readonly sourceMessageId: string;
+      readonly auditId?: string;
+      readonly reason: string;
+      readonly detail: string;
+    }
+  | {
+      readonly type: 'attempt';
+      readonly export: string;
+      readonly auditId: string;
+      readonly attempt: number;
+      readonly maxAttempts: number;
+      readonly status?: number;
+      readonly errorClass?: string;
+      readonly latencyMs: number;
+      readonly outcome: 'success' | 'retry' | 'permanent';
+    }
+  | {
+      readonly type: 'retry_scheduled';
+      readonly export: string;
+      readonly auditId: string;
+      readonly nextAttempt: number;
+      readonly delaySeconds: number;
+    }
+  | {
+      readonly type: 'dead_lettered';
+      readonly export: string;
+      readonly auditId: string;
+      readonly reason: string;
+      readonly detail: string;
+      readonly attempts: number;
+    }
+  | {
+      readonly type: 'deferred';
+      readonly export: string;
+      readonly auditId?: string;
+      /** Why the record goes back to its queue without spending an attempt. */
+      readonly why: string;
+      readonly visibleAgainInSeconds: number;
+    }
+  | {
+      readonly type: 'dlq_event_raised';
+      readonly export: string;
+      readonly auditId: string;
+      readonly dlqAuditId: string;
+    }
+  | {
+      readonly type: 'dead_letter_archived';
+      readonly export: string;
+      readonly auditId?: string;
+      /** False for a dead `webhook.dlq` event, which raises nothing (no loops). */
+      readonly raised: boolean;
+    };
+
+/** Receives notices; must not throw. */
+type NoticeSink = (notice: PipelineNotice) => void;
+
+/** A sink that drops everything, for callers that do not care. */
+const ignoreNotices: NoticeSink = () => undefined;
+
+/** Fans one notice out to several sinks. */
+const combineSinks =
+  (...sinks: readonly NoticeSink[]): NoticeSink =>
+  (notice) => {
+    for (const sink of sinks) sink(notice);
+  };
+
+export type { NoticeSink, PipelineNotice };
+export { combineSinks, ignoreNotices };

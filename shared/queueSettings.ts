@@ -1,0 +1,65 @@
+/**
+ * Queue and function settings derived from the config, in one place so that the CDK stack and
+ * the local stack build the same pipeline.
+ */
+import type { ExportConfig, ObservabilityConfig } from './config/types.js';
+
+const DAY_SECONDS = 86_400;
+
+/** Retention of messages waiting for delivery or ingestion. */
+const SOURCE_RETENTION_SECONDS = 4 * DAY_SECONDS;
+/**
+ * Retention of dead letters: 14 days, SQS's maximum, and longer than their sources' (SQS keeps
+ * a message's original enqueue time when it redrives it).
+ */
+const DEAD_LETTER_RETENTION_SECONDS = 14 * DAY_SECONDS;
+
+/**
+ * Receives of one copy of a delivery message beyond its attempts before SQS redrives it.
+ * Deferrals (our SSM or SQS failing, an invocation out of time, a Lambda throttle, a long
+ * backoff) spend receives but not attempts; this is their budget.
+ */
+const REDRIVE_HEADROOM = 5;
+
+/** Longest `timeout_seconds` among the exports (the delivery function serves them all). */
+const longestTimeoutSeconds = (config: ObservabilityConfig): number =>
+  Math.max(0, ...config.exports.map((exportConfig) => exportConfig.webhook.timeout_seconds));
+
+/**
+ * Timeout of the delivery function: a batch is sent concurrently, so one webhook timeout plus
+ * room for rendering, SSM and the SQS calls; never below 30 s.
+ */
+const deliveryFunctionTimeoutSeconds = (config: ObservabilityConfig): number =>
+  Math.max(30, 2 * longestTimeoutSeconds(config) + 10);
+
+/** Timeout of the ingest and dead-letter functions: SQS calls only. */
+const PLAIN_FUNCTION_TIMEOUT_SECONDS = 30;
+
+/**
+ * Visibility timeout of a queue consumed by a function: six times the function timeout, as AWS
+ * recommends, so a slow invocation's records never reappear while it is still working on them.
+ */
+const visibilityTimeoutFor = (functionTimeoutSeconds: number): number => 6 * functionTimeoutSeconds;
+
+/** `maxReceiveCount` of an export's delivery queue: its attempts plus the deferral budget. */
+const maxReceiveCountFor = (exportConfig: ExportConfig): number =>
+  exportConfig.retry.max_attempts + REDRIVE_HEADROOM;
+
+/** `maxReceiveCount` of the ingest queue: a record failing this often is parked as it is. */
+const INGEST_MAX_RECEIVE_COUNT = 5;
+
+/** `maxReceiveCount` of a delivery dead-letter queue before its records go to the archive. */
+const DLQ_MAX_RECEIVE_COUNT = 10;
+
+export {
+  DEAD_LETTER_RETENTION_SECONDS,
+  DLQ_MAX_RECEIVE_COUNT,
+  deliveryFunctionTimeoutSeconds,
+  INGEST_MAX_RECEIVE_COUNT,
+  longestTimeoutSeconds,
+  maxReceiveCountFor,
+  PLAIN_FUNCTION_TIMEOUT_SECONDS,
+  REDRIVE_HEADROOM,
+  SOURCE_RETENTION_SECONDS,
+  visibilityTimeoutFor,
+};
