@@ -3,6 +3,7 @@
  * generated from the zod schema of the config (`shared/config/schema.ts`).
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { renderJsonSchemaFile } from '../shared/config/schema.js';
@@ -31,18 +32,19 @@ interface SchemaOptions {
 const runSchema = async (options: SchemaOptions, output: CliOutput): Promise<ExitCode> => {
   const file = options.file ?? SCHEMA_FILE;
   const generated = renderJsonSchemaFile();
+  const shown = relative(process.cwd(), file) || file;
   if (options.write) {
     await writeFile(file, generated, 'utf8');
-    output.out(`wrote ${file}`);
+    output.out(`wrote ${shown}`);
     return EXIT_CODES.ok;
   }
   if (options.check) {
     const committed = await readFile(file, 'utf8').catch(() => '');
     if (committed === generated) {
-      output.out(`${file} is up to date`);
+      output.out(`${shown} is up to date`);
       return EXIT_CODES.ok;
     }
-    output.err(`${file} is out of date; run: npm run schema`);
+    output.err(`${shown} is out of date; run: npm run schema`);
     return EXIT_CODES.failed;
   }
   output.out(generated.trimEnd());

@@ -67,6 +67,8 @@ interface SsmSecretResolverOptions {
   readonly now?: () => number;
 }
 
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** `GetParameters` accepts at most 10 names per call. */
 const SSM_BATCH_LIMIT = 10;
 
@@ -127,6 +129,13 @@ class SsmSecretResolver implements SecretResolver {
   }
 
   async resolve(names: readonly string[], exportName: string): Promise<Record<string, string>> {
+    const invalid = names.find((name) => !VARIABLE_NAME.test(name));
+    if (invalid !== undefined) {
+      // Names come from `${NAME}` references; anything else could read another parameter path.
+      throw new SecretsError(
+        `export "${exportName}": "${invalid}" is not a variable name (letters, digits and _)`,
+      );
+    }
     const values: Record<string, string> = {};
     const pending: [string, Promise<string | undefined>][] = [];
     const toFetch: string[] = [];

@@ -43,9 +43,7 @@ const syntheticEvent = (
 ): AuditEvent => {
   const minimum = exp?.filters?.min_severity ?? SYNTHETIC_MIN_SEVERITY;
   const severity =
-    severityRank(minimum) > severityRank(SYNTHETIC_MIN_SEVERITY)
-      ? minimum
-      : SYNTHETIC_MIN_SEVERITY;
+    severityRank(minimum) > severityRank(SYNTHETIC_MIN_SEVERITY) ? minimum : SYNTHETIC_MIN_SEVERITY;
   return {
     audit_id: `ae_test_${ulidLike(now)}`,
     timestamp: now.toISOString(),

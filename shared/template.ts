@@ -16,6 +16,7 @@ import {
   findVariableReferences,
   jsonStringContent,
   redactSecrets,
+  secretForms,
 } from './variables.js';
 
 /** Limits of the Liquid engine, documented in the README. */
@@ -187,13 +188,10 @@ const redactedExcerpt = (body: string, offset: number, secrets: readonly string[
   const radius = 40;
   let start = Math.max(0, offset - radius);
   let end = Math.min(body.length, offset + radius);
-  for (const secret of secrets) {
-    for (const form of [secret, jsonStringContent(secret)]) {
-      if (form === '') continue;
-      for (let at = body.indexOf(form); at !== -1; at = body.indexOf(form, at + 1)) {
-        if (at < start && at + form.length > start) start = at;
-        if (at < end && at + form.length > end) end = at + form.length;
-      }
+  for (const form of secretForms(secrets)) {
+    for (let at = body.indexOf(form); at !== -1; at = body.indexOf(form, at + 1)) {
+      if (at < start && at + form.length > start) start = at;
+      if (at < end && at + form.length > end) end = at + form.length;
     }
   }
   const excerpt = redactSecrets(body.slice(start, end), secrets);

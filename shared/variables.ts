@@ -140,7 +140,11 @@ const jsonStringContent = (value: string): string =>
 
 /**
  * The forms a secret takes in our output: as is, escaped inside a JSON string (logs and DLQ
- * payloads are JSON), and percent-encoded (undici and URL objects normalise urls).
+ * payloads are JSON), and percent-encoded (undici and URL objects normalise urls). Empty
+ * values are skipped: there is nothing to hide in them.
+ *
+ * @example
+ * secretForms(['a"b']); // ['a"b', 'a\\"b', 'a%22b']
  */
 const secretForms = (values: Iterable<string>): string[] => {
   const forms = new Set<string>();
@@ -217,5 +221,6 @@ export {
   jsonStringContent,
   maskHeaders,
   redactSecrets,
+  secretForms,
   substituteVariables,
 };

@@ -98,7 +98,7 @@ const checkHeaders = (headers: unknown, path: KeyPath, context: CheckContext): v
         context.warnings,
         context,
         [...path, name],
-        'looks like a credential written literally; put it in a ${VAR} reference (SSM Parameter Store when deployed, the environment locally)',
+        `looks like a credential written literally; put it in a \${VAR} reference (SSM Parameter Store when deployed, the environment locally)`,
       );
     }
   }
@@ -129,7 +129,7 @@ const checkUrlRisks = (url: unknown, path: KeyPath, context: CheckContext): void
       context.warnings,
       context,
       path,
-      'has a password written literally; put it in a ${VAR} reference',
+      `has a password written literally; put it in a \${VAR} reference`,
     );
   }
 };

@@ -86,7 +86,10 @@ const configErrorMap: z.core.$ZodErrorMap = (issue) => {
         return `must be a whole number, got ${input}`;
       }
       const message = `expected ${expectedWords(issue.expected)}, got ${describeValue(input)}`;
-      if (issue.expected === 'string' && (typeof input === 'number' || typeof input === 'boolean')) {
+      if (
+        issue.expected === 'string' &&
+        (typeof input === 'number' || typeof input === 'boolean')
+      ) {
         return `${message}; quote it ("${input}") if you mean the text`;
       }
       return message;
@@ -156,7 +159,12 @@ const toConfigIssues = (
       ];
     }
     return [
-      { file, ...locate.value(path, offsetOf(issue)), path: formatPath(path), message: issue.message },
+      {
+        file,
+        ...locate.value(path, offsetOf(issue)),
+        path: formatPath(path),
+        message: issue.message,
+      },
     ];
   });
 };

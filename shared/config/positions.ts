@@ -87,11 +87,7 @@ const blockLiteralOffset = (
  * Source offset of a character of a string value, when the scalar's source spells the value
  * out unchanged (no escapes, no folding); otherwise undefined and callers use the node start.
  */
-const scalarOffset = (
-  node: Scalar,
-  offset: number,
-  source: LocatorSource,
-): number | undefined => {
+const scalarOffset = (node: Scalar, offset: number, source: LocatorSource): number | undefined => {
   if (typeof node.value !== 'string' || !node.range) return undefined;
   const value = node.value;
   const [start, end] = node.range;

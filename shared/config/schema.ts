@@ -51,7 +51,13 @@ const MANAGED_HEADERS = [
 ] as const;
 
 const LINE_BREAK = /[\r\n]/;
-const CONTROL_CHARACTER = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+/** C0 controls other than tab, and DEL: never valid in a header value. */
+const hasControlCharacter = (value: string): boolean =>
+  [...value].some((char) => {
+    const code = char.charCodeAt(0);
+    return (code < 0x20 && code !== 0x09) || code === 0x7f;
+  });
+
 const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
 /** A value outside a fixed list: `"GET" is not a supported method; use POST, PUT or PATCH`. */
@@ -70,7 +76,11 @@ const notOneOf =
 const checkReferences = (text: string, ctx: z.RefinementCtx<string>): boolean => {
   const malformed = findMalformedReferences(text);
   for (const reference of malformed) {
-    ctx.addIssue({ code: 'custom', message: reference.message, params: { offset: reference.offset } });
+    ctx.addIssue({
+      code: 'custom',
+      message: reference.message,
+      params: { offset: reference.offset },
+    });
   }
   return malformed.length === 0;
 };
@@ -129,10 +139,11 @@ const checkHeaderValue = (value: string, ctx: z.RefinementCtx<string>): void => 
       message:
         'contains a line break (CR or LF), which would split the HTTP header; put the value on one line',
     });
-  } else if (CONTROL_CHARACTER.test(value)) {
+  } else if (hasControlCharacter(value)) {
     ctx.addIssue({
       code: 'custom',
-      message: 'contains a control character; header values may only contain printable text and tabs',
+      message:
+        'contains a control character; header values may only contain printable text and tabs',
     });
   }
   checkReferences(value, ctx);
@@ -162,9 +173,8 @@ const WebhookSchema = z
       .superRefine(checkUrl)
       .meta({
         title: 'URL',
-        description:
-          'Where events are sent: an absolute http:// or https:// URL. May contain ${VAR} references (resolved at send time, from SSM Parameter Store when deployed, from the environment locally); a URL that is entirely a ${VAR} is checked when it is resolved.',
-        examples: ['https://events.pagerduty.com/v2/enqueue', '${SLACK_WEBHOOK_URL}'],
+        description: `Where events are sent: an absolute http:// or https:// URL. May contain \${VAR} references (resolved at send time, from SSM Parameter Store when deployed, from the environment locally); a URL that is entirely a \${VAR} is checked when it is resolved.`,
+        examples: ['https://events.pagerduty.com/v2/enqueue', `\${SLACK_WEBHOOK_URL}`],
         pattern: '^(https?://|\\$\\{)',
       }),
     method: z
@@ -181,7 +191,7 @@ const WebhookSchema = z
       .meta({
         title: 'Headers',
         description: `Extra request headers, name to value. Values may contain \${VAR} references (put credentials there, never literally). Names are case-insensitive and unique; ${MANAGED_HEADERS.join(', ')} are set by the HTTP client and not allowed.`,
-        examples: [{ Authorization: 'Token token=${PD_ROUTING_KEY}' }],
+        examples: [{ Authorization: `Token token=\${PD_ROUTING_KEY}` }],
       }),
     body_template: z
       .string()
@@ -192,8 +202,7 @@ const WebhookSchema = z
       .optional()
       .meta({
         title: 'Body template',
-        description:
-          'Liquid template of the request body, rendered with the audit event as scope ({{event_kind}}, {{policy_result.verdict}}, {{event_json}} for the whole event as JSON). May contain ${VAR} references. With format json, values inside JSON strings are escaped and the result must be valid JSON. Absent: the body is the event as JSON.',
+        description: `Liquid template of the request body, rendered with the audit event as scope ({{event_kind}}, {{policy_result.verdict}}, {{event_json}} for the whole event as JSON). May contain \${VAR} references. With format json, values inside JSON strings are escaped and the result must be valid JSON. Absent: the body is the event as JSON.`,
         examples: ['{"text": "TapPass {{event_kind}} on {{agent_id}}", "event": {{event_json}}}'],
       }),
     timeout_seconds: z
@@ -225,12 +234,14 @@ const FiltersSchema = z
     event_kinds: z
       .array(z.string().min(1, { error: 'is empty; write an event kind such as auth_fail' }))
       .min(1, {
-        error: 'is an empty list, which would match no event; remove event_kinds to match every kind',
+        error:
+          'is an empty list, which would match no event; remove event_kinds to match every kind',
       })
       .optional()
       .meta({
         title: 'Event kinds',
-        description: 'Only events whose event_kind is one of these exact names. Absent: every kind.',
+        description:
+          'Only events whose event_kind is one of these exact names. Absent: every kind.',
         examples: [['policy_block', 'auth_fail']],
       }),
   })
@@ -321,13 +332,11 @@ const ExportSchema = z
         description: `Unique name of the export, used in queue, alarm and CLI names: 1-${EXPORT_NAME_MAX_LENGTH} letters, digits, "-" or "_", starting with a letter or digit.`,
         examples: ['pagerduty-alerts'],
       }),
-    destination: z
-      .literal('webhook', { error: notOneOf('destination', ['webhook']) })
-      .meta({
-        title: 'Destination',
-        description: 'The kind of destination. Only webhook is supported.',
-        examples: ['webhook'],
-      }),
+    destination: z.literal('webhook', { error: notOneOf('destination', ['webhook']) }).meta({
+      title: 'Destination',
+      description: 'The kind of destination. Only webhook is supported.',
+      examples: ['webhook'],
+    }),
     format: z
       .enum(BODY_FORMATS, { error: notOneOf('format', BODY_FORMATS) })
       .default(DEFAULTS.format)
@@ -383,7 +392,8 @@ const observabilityJsonSchema = (): Record<string, unknown> =>
   z.toJSONSchema(ObservabilityConfigSchema, { io: 'input', target: 'draft-7' });
 
 /** The exact text of `schema/observability.schema.json`: 2-space JSON and a final newline. */
-const renderJsonSchemaFile = (): string => `${JSON.stringify(observabilityJsonSchema(), null, 2)}\n`;
+const renderJsonSchemaFile = (): string =>
+  `${JSON.stringify(observabilityJsonSchema(), null, 2)}\n`;
 
 export {
   EXPORT_NAME_MAX_LENGTH,

@@ -38,7 +38,10 @@ const suggest = (input: string, candidates: readonly string[]): string | undefin
   if (best !== undefined && best.distance <= allowed) return best.candidate;
   const byPrefix = candidates.find((candidate) => {
     const other = candidate.toLowerCase();
-    return Math.min(other.length, lower.length) >= 3 && (lower.startsWith(other) || other.startsWith(lower));
+    return (
+      Math.min(other.length, lower.length) >= 3 &&
+      (lower.startsWith(other) || other.startsWith(lower))
+    );
   });
   return byPrefix;
 };

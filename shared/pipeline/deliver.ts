@@ -45,7 +45,8 @@ interface DeliveryDeps {
   readonly exportOfQueueArn: (queueArn: string) => string | undefined;
   readonly now?: () => Date;
   /**
-   * How long a record stays hidden after a failure of our own infrastructure (SSM, SQS).
+   * How long a record first stays hidden after a failure of our own infrastructure (SSM); it
+   * doubles with every receive of the same copy, up to 15 minutes.
    * @default 10
    */
   readonly infraRetrySeconds?: number;
@@ -76,6 +77,18 @@ const SAFETY_MARGIN_MS = 3_000;
 
 /** Visibility of a record handed back because the invocation is out of time. */
 const OUT_OF_TIME_VISIBILITY_SECONDS = 1;
+
+/** Longest wait after an infrastructure failure before the record is tried again. */
+const MAX_INFRA_RETRY_SECONDS = 900;
+
+/**
+ * Exponential wait for a record deferred because our own infrastructure failed: an SSM outage
+ * is ridden out for close to an hour of receives before SQS's redrive backstop takes the copy.
+ */
+const infraRetryDelay = (record: SQSRecord, baseSeconds: number): number => {
+  const receives = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
+  return Math.min(baseSeconds * 2 ** (receives - 1), MAX_INFRA_RETRY_SECONDS);
+};
 
 const parseMessage = (record: SQSRecord): DeliveryMessage | string => {
   let value: unknown;
@@ -215,7 +228,7 @@ const deliverRecord = async (
       });
     }
     const why = `the secret store failed (${error instanceof Error ? error.name : 'error'})`;
-    return defer(why, deps.infraRetrySeconds ?? 10, error);
+    return defer(why, infraRetryDelay(record, deps.infraRetrySeconds ?? 10), error);
   }
   const secretValues = Object.values(variables);
 

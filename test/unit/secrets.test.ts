@@ -316,6 +316,19 @@ describe('Class: SsmSecretResolver', () => {
     expect(calls()).toHaveLength(2);
   });
 
+  it('refuses a name that is not a variable name, without calling SSM', async () => {
+    // Prepare
+    const resolver = newResolver();
+
+    // Act
+    const error = await rejectionOf(resolver.resolve(['../prod/KEY'], 'x'));
+
+    // Assess
+    expect(error).toBeInstanceOf(SecretsError);
+    expect(error).toMatchObject({ retryable: false });
+    expect(calls()).toHaveLength(0);
+  });
+
   it('does not call SSM for an empty list of names', async () => {
     // Prepare
     const resolver = newResolver();

@@ -8,6 +8,7 @@ import {
   jsonStringContent,
   maskHeaders,
   redactSecrets,
+  secretForms,
   substituteVariables,
 } from '../../shared/variables.js';
 import { exportWithTemplate, SEED_PAGERDUTY_TEMPLATE } from '../helpers/templateFixtures.js';
@@ -213,6 +214,16 @@ describe('Function: redactSecrets()', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('Function: secretForms()', () => {
+  it('lists a secret as is, JSON-escaped and percent-encoded, skipping empty values', () => {
+    // Act
+    const forms = secretForms(['a"b', '', 'plain']);
+
+    // Assess
+    expect(forms).toEqual(['a"b', 'a\\"b', 'a%22b', 'plain']);
   });
 });
 
