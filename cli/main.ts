@@ -7,8 +7,13 @@
  * // tsx cli/main.ts schema --write
  */
 import { Command, CommanderError } from 'commander';
+import { dlqCommand } from './dlq.js';
 import { EXIT_CODES } from './io.js';
+import { pushCommand } from './push.js';
+import { renderCommand } from './render.js';
 import { schemaCommand } from './schema.js';
+import { startCommand } from './start.js';
+import { testExportCommand } from './testExport.js';
 import { validateCommand } from './validate.js';
 
 const program = new Command('tappass-webhooks')
@@ -17,8 +22,23 @@ const program = new Command('tappass-webhooks')
   // Throw instead of exiting, so usage errors get our exit code rather than commander's 1.
   .exitOverride();
 
-for (const command of [validateCommand(), schemaCommand()]) {
-  program.addCommand(command.copyInheritedSettings(program));
+/** Gives a command and its subcommands (`dlq list`, ...) the program's settings. */
+const inherit = (command: Command, parent: Command): Command => {
+  command.copyInheritedSettings(parent);
+  for (const subcommand of command.commands) inherit(subcommand, command);
+  return command;
+};
+
+for (const command of [
+  validateCommand(),
+  schemaCommand(),
+  startCommand(),
+  testExportCommand(),
+  renderCommand(),
+  pushCommand(),
+  dlqCommand(),
+]) {
+  program.addCommand(inherit(command, program));
 }
 
 try {

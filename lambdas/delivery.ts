@@ -15,8 +15,15 @@ import {
   deliverRecord,
 } from '../shared/pipeline/deliver.js';
 import { combineSinks, type NoticeSink } from '../shared/pipeline/notices.js';
+import {
+  answerTestInvocation,
+  isTestInvocation,
+  type TestInvocation,
+  type TestInvocationDeps,
+  type TestInvocationResponse,
+} from '../shared/testDelivery.js';
 import { createObservability, type Observability } from './observability.js';
-import { exportLocator, exportsByName, runtimeFromEnvironment } from './runtime.js';
+import { exportLocator, exportsByName, type Runtime, runtimeFromEnvironment } from './runtime.js';
 
 interface DeliveryHandlerDeps extends Omit<DeliveryDeps, 'notify'> {
   readonly observability?: Observability;
@@ -66,12 +73,40 @@ const createDeliveryHandler = (deps: DeliveryHandlerDeps) => {
     });
 };
 
+let runtime: Runtime | undefined;
 let instance: ReturnType<typeof createDeliveryHandler> | undefined;
 
+/**
+ * A test invocation (`npm run test-export -- --stage <name>`): sends one event to one export
+ * from here, with this stage's secrets and network path, and returns the masked report. Apart
+ * from the batch path: no queue, no retry, no dead letter.
+ *
+ * @example
+ * await handleTestInvocation({ tappass_test_export: { export: 'pagerduty-alerts' } });
+ */
+const handleTestInvocation = (
+  payload: TestInvocation,
+  deps?: TestInvocationDeps,
+): Promise<TestInvocationResponse> => {
+  if (deps) return answerTestInvocation(payload, deps);
+  runtime ??= runtimeFromEnvironment();
+  return answerTestInvocation(payload, {
+    exports: exportsByName(runtime.config),
+    secrets: runtime.secrets(),
+    http: defaultHttpClient(),
+  });
+};
+
 /** The Lambda entry point; dependencies are built on the first invocation of a container. */
-const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse>;
+function handler(event: TestInvocation, context: Context): Promise<TestInvocationResponse>;
+function handler(
+  event: SQSEvent | TestInvocation,
+  context: Context,
+): Promise<SQSBatchResponse | TestInvocationResponse> {
+  if (isTestInvocation(event)) return handleTestInvocation(event);
   if (!instance) {
-    const runtime = runtimeFromEnvironment();
+    runtime ??= runtimeFromEnvironment();
     instance = createDeliveryHandler({
       sqs: runtime.sqs,
       queues: runtime.queues,
@@ -82,7 +117,7 @@ const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =
     });
   }
   return instance(event, context);
-};
+}
 
 export type { DeliveryHandlerDeps };
-export { createDeliveryHandler, handler };
+export { createDeliveryHandler, handler, handleTestInvocation };

@@ -145,7 +145,7 @@ class EventSourceMapping {
     }
   }
 
-  /** Stops polling; resolves when every in-flight invocation has finished. */
+  /** Stops polling; resolves when every in-flight invocation (and received batch) is done. */
   async stop(): Promise<void> {
     this.#abort.abort();
     await Promise.all(this.#pollers);
@@ -170,6 +170,8 @@ class EventSourceMapping {
     while (!signal.aborted) {
       let messages: Message[];
       try {
+        // Not aborted from outside: a receive cut short could leave messages the server has
+        // already handed out invisible until their timeout. A long poll ends within seconds.
         const response = await this.#options.sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: this.#options.queueUrl,
@@ -178,7 +180,6 @@ class EventSourceMapping {
             MessageSystemAttributeNames: ['All'],
             MessageAttributeNames: ['All'],
           }),
-          { abortSignal: signal },
         );
         messages = response.Messages ?? [];
       } catch {
@@ -187,6 +188,8 @@ class EventSourceMapping {
         await new Promise((resolve) => setTimeout(resolve, 200));
         continue;
       }
+      // Received is in flight: a batch that arrives while stopping is still handled, so that
+      // stopping leaves nothing invisible behind.
       if (messages.length > 0) await this.#invoke(messages);
     }
   }

@@ -51,6 +51,11 @@ interface LocalPipelineOptions {
   readonly pollWaitSeconds?: number;
   /** Concurrency of each delivery event source instead of the export's `max_concurrency`. */
   readonly deliveryConcurrency?: number;
+  /**
+   * First wait after a failure of our own infrastructure (the secret store), passed to the
+   * delivery step; tests shorten it. @default 10
+   */
+  readonly infraRetrySeconds?: number;
 }
 
 const queueArn = async (sqs: SQSClient, queueUrl: string): Promise<string> => {
@@ -181,6 +186,9 @@ class LocalPipeline {
       secrets: options.secrets,
       exportOfQueueArn,
       notify,
+      ...(options.infraRetrySeconds === undefined
+        ? {}
+        : { infraRetrySeconds: options.infraRetrySeconds }),
       observability: localObservability('delivery', options.logLevel),
     });
     const dlq = createDlqHandler({

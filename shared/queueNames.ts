@@ -60,6 +60,17 @@ const queueNames = (stage: string): QueueNames => {
   };
 };
 
+/** The pipeline's functions. */
+const FUNCTION_ROLES = ['ingest', 'delivery', 'dlq'] as const;
+type FunctionRole = (typeof FUNCTION_ROLES)[number];
+
+/**
+ * The name of a stage's function, e.g. `tappass-prod-delivery`: the stack names its functions
+ * this way so that the CLI can invoke them (`test-export --stage`).
+ */
+const functionName = (stage: string, role: FunctionRole): string =>
+  `${APP_PREFIX}-${assertStageName(stage)}-${role}`;
+
 /** Queue URLs of one stage: the names resolved against an SQS endpoint. */
 interface QueueDirectory {
   readonly ingest: string;
@@ -85,5 +96,14 @@ const queueDirectory = (urlBase: string, stage: string): QueueDirectory => {
   };
 };
 
-export type { QueueDirectory, QueueNames };
-export { APP_PREFIX, assertStageName, QUEUE_KINDS, queueDirectory, queueNames, StageNameError };
+export type { FunctionRole, QueueDirectory, QueueNames };
+export {
+  APP_PREFIX,
+  assertStageName,
+  FUNCTION_ROLES,
+  functionName,
+  QUEUE_KINDS,
+  queueDirectory,
+  queueNames,
+  StageNameError,
+};

@@ -11,7 +11,7 @@
 import { isSeverity } from '../events.js';
 import type { ExportFilters } from '../filter.js';
 import { syntheticEvent } from '../syntheticEvent.js';
-import { compileBody, TemplateError } from '../template.js';
+import { compileBody } from '../template.js';
 import { findMalformedReferences, findVariableReferences } from '../variables.js';
 import type { ConfigIssue } from './errors.js';
 import { formatPath, type KeyPath, type Locator } from './positions.js';
@@ -185,7 +185,8 @@ const checkTemplate = async (
   if (findMalformedReferences(template).length > 0) return;
   const path: KeyPath = ['exports', index, 'webhook', 'body_template'];
   const exportName = typeof exp.name === 'string' ? exp.name : `exports[${index}]`;
-  const format: BodyFormat = exp.format === 'text' ? 'text' : 'json';
+  // An unknown format is reported by the schema; then only the Liquid syntax is checked.
+  const format: BodyFormat = exp.format === undefined || exp.format === 'json' ? 'json' : 'text';
   let compiled: ReturnType<typeof compileBody>;
   try {
     compiled = compileBody({ exportName, template, format });
@@ -214,8 +215,14 @@ const checkTemplate = async (
   }
 };
 
+/**
+ * The error's message on one line: Liquid quotes template source, line breaks included.
+ * Template errors never carry resolved values, and validation has none to carry anyway.
+ */
 const errorText = (error: unknown): string =>
-  error instanceof TemplateError || error instanceof Error ? error.message : String(error);
+  (error instanceof Error ? error.message : String(error))
+    .replace(/\r/g, '\\r')
+    .replace(/\n/g, '\\n');
 
 /**
  * Runs every cross-key check on the raw data of a parsed file, adding to `context.issues`

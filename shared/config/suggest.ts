@@ -19,8 +19,9 @@ const levenshtein = (a: string, b: string): number => {
 
 /**
  * The allowed value closest to `input`, or undefined when none is close enough to be a typo.
- * Case differences, a dropped or added suffix (`warning` for `warn`) and up to a third of the
- * characters wrong (at least one, at most three) count as close.
+ * Case differences, a dropped or added suffix (`timeout` for `timeout_seconds`) and a few
+ * wrong characters (one for short words, two up to five characters, three beyond) count as
+ * close.
  *
  * @example
  * suggest('webhok', ['name', 'webhook', 'filters']); // 'webhook'
@@ -34,7 +35,7 @@ const suggest = (input: string, candidates: readonly string[]): string | undefin
     const distance = levenshtein(lower, candidate.toLowerCase());
     if (best === undefined || distance < best.distance) best = { candidate, distance };
   }
-  const allowed = Math.min(3, Math.max(1, Math.floor(input.length / 3)));
+  const allowed = input.length <= 3 ? 1 : input.length <= 5 ? 2 : 3;
   if (best !== undefined && best.distance <= allowed) return best.candidate;
   const byPrefix = candidates.find((candidate) => {
     const other = candidate.toLowerCase();

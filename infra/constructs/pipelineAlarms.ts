@@ -1,0 +1,212 @@
+/**
+ * The alarms of one stage, and the optional SNS topic they notify. Built on SQS metrics, which
+ * CloudWatch keeps per queue (so per stage and per export) whatever the functions emit.
+ *
+ * Per export:
+ * - `dead-letters`: a delivery was dead-lettered (the export's DLQ received or holds messages).
+ * - `delivery-stuck`: the oldest message of the delivery queue is older than the export's whole
+ *   retry schedule plus 15 minutes.
+ * Per stage:
+ * - `ingest-parked`: events sit in the ingest DLQ (invalid events, or ingest failures).
+ * - `ingest-stuck`: the oldest ingest record is older than 15 minutes.
+ * - `dead-letters-expiring`: the archive holds a dead letter older than 10 days (SQS drops it at 14).
+ */
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  MathExpression,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { ObservabilityConfig } from '../../shared/config/types.js';
+import { APP_PREFIX, queueNames } from '../../shared/queueNames.js';
+import {
+  ARCHIVE_EXPIRY_WARNING_SECONDS,
+  INGEST_STUCK_SECONDS,
+  MONITORING_PERIOD,
+  stuckDeliveryAgeSeconds,
+} from '../monitoring.js';
+import type { PipelineQueues } from './pipelineQueues.js';
+
+/** Props of {@link PipelineAlarms}. */
+interface PipelineAlarmsProps {
+  readonly stage: string;
+  readonly config: ObservabilityConfig;
+  readonly queues: PipelineQueues;
+  /**
+   * Address subscribed to the alarms (it must confirm the subscription).
+   * @default no topic: alarms show in the console and on the dashboard only
+   */
+  readonly alarmEmail?: string;
+}
+
+/** The alarms of one export. */
+interface ExportAlarms {
+  readonly deadLetters: Alarm;
+  readonly deliveryStuck: Alarm;
+}
+
+/** Messages a queue received or holds in the period: > 0 means something arrived there. */
+const arrivals = (queue: Queue, label: string): MathExpression =>
+  new MathExpression({
+    expression: 'FILL(received, 0) + FILL(visible, 0)',
+    usingMetrics: {
+      received: queue.metricNumberOfMessagesReceived({
+        statistic: 'Sum',
+        period: MONITORING_PERIOD,
+      }),
+      visible: queue.metricApproximateNumberOfMessagesVisible({
+        statistic: 'Maximum',
+        period: MONITORING_PERIOD,
+      }),
+    },
+    period: MONITORING_PERIOD,
+    label,
+  });
+
+const oldestAge = (queue: Queue) =>
+  queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: MONITORING_PERIOD });
+
+/**
+ * The alarms of a stage.
+ *
+ * @example
+ * new PipelineAlarms(this, 'Alarms', { stage, config, queues, alarmEmail: 'oncall@example.com' });
+ */
+class PipelineAlarms extends Construct {
+  readonly byExport: ReadonlyMap<string, ExportAlarms>;
+  readonly ingestParked: Alarm;
+  readonly ingestStuck: Alarm;
+  readonly deadLettersExpiring: Alarm;
+  /** Present when an alarm email was given. */
+  readonly topic?: Topic;
+
+  constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
+    super(scope, id);
+    const prefix = `${APP_PREFIX}-${props.stage}`;
+    const names = queueNames(props.stage);
+    const { queues } = props;
+
+    const byExport = new Map<string, ExportAlarms>();
+    for (const exportConfig of props.config.exports) {
+      const exportQueues = queues.byExport.get(exportConfig.name);
+      if (!exportQueues) continue;
+      const name = exportConfig.name;
+      const stuckSeconds = stuckDeliveryAgeSeconds(exportConfig);
+      byExport.set(name, {
+        deadLetters: new Alarm(this, `DeadLetters-${name}`, {
+          alarmName: `${prefix}-${name}-dead-letters`,
+          alarmDescription: `Export "${name}" (stage ${props.stage}) dead-lettered at least one delivery: its retries ran out, the receiver refused it permanently, or the delivery function kept failing. A webhook.dlq event was raised for each; the dead letters are in the ${names.deadLetters} queue. List them with the CLI (dlq list), fix the cause, then redrive.`,
+          metric: arrivals(exportQueues.deadLetters, `${name} dead letters`),
+          threshold: 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+        deliveryStuck: new Alarm(this, `DeliveryStuck-${name}`, {
+          alarmName: `${prefix}-${name}-delivery-stuck`,
+          alarmDescription: `The oldest event waiting for export "${name}" (stage ${props.stage}) is older than its whole retry schedule plus 15 minutes (${stuckSeconds} s): the receiver is slow or asks for long Retry-After delays, the export's max_concurrency is too low for its traffic, or the delivery function is failing. Check the dashboard and the function's logs.`,
+          metric: oldestAge(exportQueues.delivery),
+          threshold: stuckSeconds,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      });
+    }
+    this.byExport = byExport;
+
+    this.ingestParked = new Alarm(this, 'IngestParked', {
+      alarmName: `${prefix}-ingest-parked`,
+      alarmDescription: `Events of stage ${props.stage} sit in the ingest dead-letter queue: producers sent invalid events (each message says why in its "reason" attribute), or ingest records failed repeatedly. Inspect them, fix the producer, then purge or redrive the queue; the alarm clears when it is empty.`,
+      metric: queues.ingestDeadLetters.metricApproximateNumberOfMessagesVisible({
+        statistic: 'Maximum',
+        period: MONITORING_PERIOD,
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.ingestStuck = new Alarm(this, 'IngestStuck', {
+      alarmName: `${prefix}-ingest-stuck`,
+      alarmDescription: `The oldest record of stage ${props.stage}'s ingest queue is older than ${INGEST_STUCK_SECONDS / 60} minutes: the ingest function is failing or throttled. Check its logs and errors.`,
+      metric: oldestAge(queues.ingest),
+      threshold: INGEST_STUCK_SECONDS,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.deadLettersExpiring = new Alarm(this, 'DeadLettersExpiring', {
+      alarmName: `${prefix}-dead-letters-expiring`,
+      alarmDescription: `The dead-letter archive of stage ${props.stage} holds a dead letter older than ${ARCHIVE_EXPIRY_WARNING_SECONDS / 86_400} days; SQS deletes it at 14. Redrive or export the dead letters (CLI: dlq list / dlq redrive) before they are lost.`,
+      metric: oldestAge(queues.archive),
+      threshold: ARCHIVE_EXPIRY_WARNING_SECONDS,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    if (props.alarmEmail !== undefined) {
+      this.topic = this.createTopic(prefix, props.alarmEmail);
+      const action = new SnsAction(this.topic);
+      for (const alarm of this.alarms) {
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+      }
+    }
+  }
+
+  /** Every alarm of the stage: per export first, then the stage's own. */
+  get alarms(): Alarm[] {
+    return [
+      ...[...this.byExport.values()].flatMap((alarms) => [
+        alarms.deadLetters,
+        alarms.deliveryStuck,
+      ]),
+      this.ingestParked,
+      this.ingestStuck,
+      this.deadLettersExpiring,
+    ];
+  }
+
+  /**
+   * An encrypted, TLS-only topic. Its key is a customer managed key because CloudWatch cannot
+   * publish to a topic encrypted with the AWS managed `aws/sns` key (its policy cannot be edited).
+   */
+  private createTopic(prefix: string, email: string): Topic {
+    const key = new Key(this, 'TopicKey', {
+      description: `Encrypts the ${prefix}-alarms topic`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    const topic = new Topic(this, 'Topic', {
+      topicName: `${prefix}-alarms`,
+      displayName: `TapPass webhooks ${prefix} alarms`,
+      masterKey: key,
+      enforceSSL: true,
+    });
+    topic.addSubscription(new EmailSubscription(email));
+    return topic;
+  }
+}
+
+export type { ExportAlarms, PipelineAlarmsProps };
+export { PipelineAlarms };

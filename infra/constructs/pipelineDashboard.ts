@@ -1,0 +1,195 @@
+/**
+ * The dashboard of one stage, so operators look rather than query: alarm states at the top,
+ * then the ingest queue, then one row per export (outcomes, latency, queue depth, oldest age).
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import {
+  type Alarm,
+  AlarmStatusWidget,
+  Dashboard,
+  GraphWidget,
+  type HorizontalAnnotation,
+  type IWidget,
+  TextWidget,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { METRIC_NAMES } from '../../lambdas/observability.js';
+import type { ObservabilityConfig } from '../../shared/config/types.js';
+import { APP_PREFIX, queueNames } from '../../shared/queueNames.js';
+import {
+  exportMetric,
+  ingestMetric,
+  MONITORING_PERIOD,
+  stuckDeliveryAgeSeconds,
+} from '../monitoring.js';
+import type { PipelineAlarms } from './pipelineAlarms.js';
+import type { PipelineQueues } from './pipelineQueues.js';
+
+/** Props of {@link PipelineDashboard}. */
+interface PipelineDashboardProps {
+  readonly stage: string;
+  readonly config: ObservabilityConfig;
+  readonly queues: PipelineQueues;
+  readonly alarms: PipelineAlarms;
+}
+
+const WIDTH = 6;
+const HEIGHT = 6;
+const period = MONITORING_PERIOD;
+
+const sum = { statistic: 'Sum', period } as const;
+const max = { statistic: 'Maximum', period } as const;
+
+/** The console address of a dashboard, for the stack's outputs (commercial partition). */
+const dashboardUrl = (scope: Construct, dashboardName: string): string =>
+  `https://console.aws.amazon.com/cloudwatch/home?region=${Stack.of(scope).region}#dashboards/dashboard/${dashboardName}`;
+
+/**
+ * The dashboard of a stage, named `tappass-<stage>`.
+ *
+ * @example
+ * new PipelineDashboard(this, 'Dashboard', { stage, config, queues, alarms });
+ */
+class PipelineDashboard extends Construct {
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
+    super(scope, id);
+    const names = queueNames(props.stage);
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: `${APP_PREFIX}-${props.stage}`,
+      defaultInterval: Duration.hours(3),
+    });
+    this.dashboard.addWidgets(...headerRow(props, names.deadLetters, props.alarms.alarms));
+    this.dashboard.addWidgets(...ingestRow(props));
+    for (const exportConfig of props.config.exports) {
+      this.dashboard.addWidgets(...exportRow(props, exportConfig.name));
+    }
+  }
+}
+
+const headerRow = (
+  props: PipelineDashboardProps,
+  archiveName: string,
+  alarms: readonly Alarm[],
+): IWidget[] => [
+  new TextWidget({
+    markdown: [
+      `# TapPass webhooks: stage \`${props.stage}\``,
+      `${props.config.exports.length} export(s). Producers send to \`${queueNames(props.stage).ingest}\`.`,
+      `Dead letters are kept 14 days in \`${archiveName}\` (CLI: \`dlq list\`); invalid events in \`${queueNames(props.stage).ingestDlq}\`.`,
+      'Counts are per 5 minutes; latency is the webhook round trip of each attempt.',
+    ].join('\n\n'),
+    width: 8,
+    height: HEIGHT,
+  }),
+  new AlarmStatusWidget({ title: 'Alarms', alarms: [...alarms], width: 16, height: HEIGHT }),
+];
+
+const ingestRow = ({ queues }: PipelineDashboardProps): IWidget[] => [
+  new GraphWidget({
+    title: 'Ingest queue throughput',
+    left: [
+      queues.ingest.metricNumberOfMessagesSent({ ...sum, label: 'records sent by producers' }),
+      queues.ingest.metricNumberOfMessagesDeleted({ ...sum, label: 'records processed' }),
+    ],
+    width: WIDTH,
+    height: HEIGHT,
+  }),
+  new GraphWidget({
+    title: 'Events ingested and invalid events parked',
+    left: [
+      ingestMetric(METRIC_NAMES.eventsIngested, 'events ingested'),
+      ingestMetric(METRIC_NAMES.eventsParked, 'invalid events parked'),
+    ],
+    width: WIDTH,
+    height: HEIGHT,
+  }),
+  new GraphWidget({
+    title: 'Ingest queue depth and parked events',
+    left: [
+      queues.ingest.metricApproximateNumberOfMessagesVisible({ ...max, label: 'waiting' }),
+      queues.ingest.metricApproximateNumberOfMessagesNotVisible({ ...max, label: 'in flight' }),
+      queues.ingestDeadLetters.metricApproximateNumberOfMessagesVisible({
+        ...max,
+        label: 'parked (ingest DLQ)',
+      }),
+    ],
+    width: WIDTH,
+    height: HEIGHT,
+  }),
+  new GraphWidget({
+    title: 'Oldest message age (seconds)',
+    left: [
+      queues.ingest.metricApproximateAgeOfOldestMessage({ ...max, label: 'ingest queue' }),
+      queues.archive.metricApproximateAgeOfOldestMessage({ ...max, label: 'dead-letter archive' }),
+    ],
+    width: WIDTH,
+    height: HEIGHT,
+  }),
+];
+
+const exportRow = (props: PipelineDashboardProps, name: string): IWidget[] => {
+  const exportQueues = props.queues.byExport.get(name);
+  const exportConfig = props.config.exports.find((candidate) => candidate.name === name);
+  if (!exportQueues || !exportConfig) return [];
+  const stuck: HorizontalAnnotation = {
+    value: stuckDeliveryAgeSeconds(exportConfig),
+    label: 'delivery-stuck alarm',
+  };
+  return [
+    new GraphWidget({
+      title: `${name}: delivered, retried, dead-lettered`,
+      left: [
+        exportMetric(name, METRIC_NAMES.delivered, 'Sum', 'delivered'),
+        exportMetric(name, METRIC_NAMES.retried, 'Sum', 'retried'),
+        exportMetric(name, METRIC_NAMES.deadLettered, 'Sum', 'dead-lettered'),
+      ],
+      width: WIDTH,
+      height: HEIGHT,
+    }),
+    new GraphWidget({
+      title: `${name}: delivery latency (ms)`,
+      left: [
+        exportMetric(name, METRIC_NAMES.latency, 'p50', 'p50'),
+        exportMetric(name, METRIC_NAMES.latency, 'p99', 'p99'),
+      ],
+      width: WIDTH,
+      height: HEIGHT,
+    }),
+    new GraphWidget({
+      title: `${name}: queue depth`,
+      left: [
+        exportQueues.delivery.metricApproximateNumberOfMessagesVisible({
+          ...max,
+          label: 'waiting',
+        }),
+        exportQueues.delivery.metricApproximateNumberOfMessagesNotVisible({
+          ...max,
+          label: 'in flight or backing off',
+        }),
+        exportQueues.deadLetters.metricApproximateNumberOfMessagesVisible({
+          ...max,
+          label: 'dead letters not yet archived',
+        }),
+      ],
+      width: WIDTH,
+      height: HEIGHT,
+    }),
+    new GraphWidget({
+      title: `${name}: oldest message age (seconds)`,
+      left: [
+        exportQueues.delivery.metricApproximateAgeOfOldestMessage({
+          ...max,
+          label: 'delivery queue',
+        }),
+      ],
+      leftAnnotations: [stuck],
+      width: WIDTH,
+      height: HEIGHT,
+    }),
+  ];
+};
+
+export type { PipelineDashboardProps };
+export { dashboardUrl, PipelineDashboard };

@@ -1,0 +1,299 @@
+/**
+ * The stack of one stage, generated from `observability.yaml`: the queues of the pipeline, the
+ * three functions and what each may do, the alarms, the dashboard and the producer's policy.
+ * Environment-agnostic (account and region come from the deploy), and it reads no environment
+ * or context: everything arrives through its props.
+ */
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { APP_PREFIX } from '../shared/queueNames.js';
+import {
+  deliveryFunctionTimeoutSeconds,
+  PLAIN_FUNCTION_TIMEOUT_SECONDS,
+} from '../shared/queueSettings.js';
+import { PipelineAlarms } from './constructs/pipelineAlarms.js';
+import { dashboardUrl, PipelineDashboard } from './constructs/pipelineDashboard.js';
+import { PipelineFunction } from './constructs/pipelineFunction.js';
+import { PipelineQueues } from './constructs/pipelineQueues.js';
+import { RUNTIME_CONFIG_PATH, writeRuntimeConfigFile } from './runtimeConfigFile.js';
+import { ssmParameterArns, ssmParameterNames, ssmParameterPrefix } from './secretParameters.js';
+import { type TapPassWebhooksStackProps, validateStackProps } from './stackProps.js';
+
+/** Memory of each function, in MB. Delivery sends a batch concurrently over TLS: more CPU. */
+const FUNCTION_MEMORY_MB = { ingest: 256, delivery: 512, deadLetters: 256 } as const;
+
+/** The ingest event source waits this long to fill a batch: fewer, fuller SendMessageBatch calls. */
+const INGEST_BATCHING_WINDOW = Duration.seconds(1);
+/** Records per ingest and dead-letter invocation (SQS's largest batch without a long window). */
+const PLAIN_BATCH_SIZE = 10;
+/** Dead letters are rare; two concurrent invocations (the minimum) per DLQ are plenty. */
+const DEAD_LETTER_MAX_CONCURRENCY = 2;
+
+/** The repository root: the directory above this file's. */
+const DEFAULT_PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The plain `StackProps` part of the props, with a description of the stage. */
+const baseStackProps = (props: TapPassWebhooksStackProps): StackProps => {
+  const { stage, config, alarmEmail, logRetention, projectRoot, ...stackProps } = props;
+  return {
+    description: `TapPass webhooks, stage ${stage}: ships audit events to ${config.exports.length} webhook export(s)`,
+    ...stackProps,
+  };
+};
+
+/**
+ * The stack name of a stage.
+ *
+ * @example
+ * stackNameFor('prod'); // 'TapPassWebhooks-prod'
+ */
+const stackNameFor = (stage: string): string => `TapPassWebhooks-${stage}`;
+
+/**
+ * One stage of the pipeline.
+ *
+ * @example
+ * const config = await loadConfigFile('config/observability.yaml');
+ * new TapPassWebhooksStack(app, stackNameFor('dev'), { stage: 'dev', config });
+ */
+class TapPassWebhooksStack extends Stack {
+  readonly queues: PipelineQueues;
+  readonly ingestFunction: PipelineFunction;
+  readonly deliveryFunction: PipelineFunction;
+  readonly deadLetterFunction: PipelineFunction;
+  readonly alarms: PipelineAlarms;
+  readonly dashboard: PipelineDashboard;
+  readonly producerPolicy: ManagedPolicy;
+
+  /** @throws StackPropsError listing every problem of the props, before anything is built. */
+  constructor(scope: Construct, id: string, props: TapPassWebhooksStackProps) {
+    super(scope, id, baseStackProps(validateStackProps(props)));
+    const { stage, config } = props;
+    const prefix = `${APP_PREFIX}-${stage}`;
+    const projectRoot = props.projectRoot ?? DEFAULT_PROJECT_ROOT;
+    Tags.of(this).add('app', 'tappass-webhooks');
+    Tags.of(this).add('stage', stage);
+
+    this.queues = new PipelineQueues(this, 'Queues', { stage, config });
+    const queues = this.queues;
+
+    const runtimeConfigFile = writeRuntimeConfigFile(config);
+    const environment = {
+      TAPPASS_STAGE: stage,
+      TAPPASS_CONFIG_FILE: RUNTIME_CONFIG_PATH,
+      TAPPASS_QUEUE_URL_BASE: `https://sqs.${this.region}.${this.urlSuffix}/${this.account}/`,
+    };
+    const common = {
+      projectRoot,
+      runtimeConfigFile,
+      logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    };
+
+    this.ingestFunction = new PipelineFunction(this, 'Ingest', {
+      ...common,
+      functionName: `${prefix}-ingest`,
+      description: `Validates audit events and fans them out to the export queues (stage ${stage})`,
+      entry: join(projectRoot, 'lambdas', 'ingest.ts'),
+      memorySize: FUNCTION_MEMORY_MB.ingest,
+      timeout: Duration.seconds(PLAIN_FUNCTION_TIMEOUT_SECONDS),
+      environment,
+    });
+    this.deliveryFunction = new PipelineFunction(this, 'Delivery', {
+      ...common,
+      functionName: `${prefix}-deliver`,
+      description: `Renders and sends webhooks, retries and dead-letters (stage ${stage})`,
+      entry: join(projectRoot, 'lambdas', 'delivery.ts'),
+      memorySize: FUNCTION_MEMORY_MB.delivery,
+      timeout: Duration.seconds(deliveryFunctionTimeoutSeconds(config)),
+      environment: {
+        ...environment,
+        TAPPASS_SECRETS: 'ssm',
+        TAPPASS_SSM_PREFIX: ssmParameterPrefix(stage),
+      },
+    });
+    this.deadLetterFunction = new PipelineFunction(this, 'DeadLetters', {
+      ...common,
+      functionName: `${prefix}-dlq`,
+      description: `Raises webhook.dlq events and archives dead letters (stage ${stage})`,
+      entry: join(projectRoot, 'lambdas', 'dlq.ts'),
+      memorySize: FUNCTION_MEMORY_MB.deadLetters,
+      timeout: Duration.seconds(PLAIN_FUNCTION_TIMEOUT_SECONDS),
+      environment,
+    });
+
+    this.wireIngest();
+    this.wireDelivery(props);
+    this.wireDeadLetters();
+
+    this.alarms = new PipelineAlarms(this, 'Alarms', {
+      stage,
+      config,
+      queues,
+      ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
+    });
+    this.dashboard = new PipelineDashboard(this, 'Dashboard', {
+      stage,
+      config,
+      queues,
+      alarms: this.alarms,
+    });
+
+    this.producerPolicy = new ManagedPolicy(this, 'ProducerPolicy', {
+      managedPolicyName: `${prefix}-producer`,
+      description: `Lets a producer push TapPass audit events onto the ${stage} ingest queue`,
+      statements: [
+        new PolicyStatement({
+          sid: 'SendAuditEvents',
+          actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
+          resources: [queues.ingest.queueArn],
+        }),
+      ],
+    });
+
+    this.addOutputs(props);
+  }
+
+  /** Ingest: consumes the ingest queue, sends to every delivery queue and parks in its DLQ. */
+  private wireIngest(): void {
+    const { queues } = this;
+    this.ingestFunction.function.addEventSource(
+      new SqsEventSource(queues.ingest, {
+        batchSize: PLAIN_BATCH_SIZE,
+        maxBatchingWindow: INGEST_BATCHING_WINDOW,
+        reportBatchItemFailures: true,
+      }),
+    );
+    this.allowSend(this.ingestFunction, 'FanOutAndPark', [
+      ...queues.deliveryQueues,
+      queues.ingestDeadLetters,
+    ]);
+  }
+
+  /**
+   * Delivery: one event source per export (its batch size and concurrency), sends to its own
+   * queues (retries) and DLQs (dead letters), reads only the parameters the exports reference.
+   */
+  private wireDelivery(props: TapPassWebhooksStackProps): void {
+    const { queues } = this;
+    for (const exportConfig of props.config.exports) {
+      const exportQueues = queues.byExport.get(exportConfig.name);
+      if (!exportQueues) continue;
+      this.deliveryFunction.function.addEventSource(
+        new SqsEventSource(exportQueues.delivery, {
+          batchSize: exportConfig.delivery.batch_size,
+          maxConcurrency: exportConfig.delivery.max_concurrency,
+          reportBatchItemFailures: true,
+        }),
+      );
+    }
+    this.allowSend(this.deliveryFunction, 'RetryAndDeadLetter', [
+      ...queues.deliveryQueues,
+      ...queues.deliveryDeadLetterQueues,
+    ]);
+
+    const parameterArns = ssmParameterArns(this, props.stage, props.config);
+    if (parameterArns.length === 0) return;
+    const role = this.deliveryFunction.role;
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ReadWebhookSecrets',
+        actions: ['ssm:GetParameters'],
+        resources: parameterArns,
+      }),
+    );
+    // SecureString values are decrypted by KMS on SSM's behalf. The key is the account's
+    // aws/ssm key or one the operator chose, unknown at synth without a lookup; the conditions
+    // confine the grant to decrypting these parameters, through SSM.
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'DecryptWebhookSecretsViaSsm',
+        actions: ['kms:Decrypt'],
+        resources: [this.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+        conditions: {
+          StringEquals: {
+            'kms:ViaService': `ssm.${this.region}.${this.urlSuffix}`,
+            'kms:EncryptionContext:PARAMETER_ARN': parameterArns,
+          },
+        },
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
+      reason:
+        'kms:Decrypt for SecureString parameters: the key (aws/ssm or an operator-chosen key) is not known at synth without a lookup, and the grant is confined by kms:ViaService (SSM only) and kms:EncryptionContext:PARAMETER_ARN (only the parameters the exports reference).',
+    });
+  }
+
+  /** Dead letters: consumes each delivery DLQ, raises events into ingest, archives. */
+  private wireDeadLetters(): void {
+    const { queues } = this;
+    for (const deadLetters of queues.deliveryDeadLetterQueues) {
+      this.deadLetterFunction.function.addEventSource(
+        new SqsEventSource(deadLetters, {
+          batchSize: PLAIN_BATCH_SIZE,
+          maxConcurrency: DEAD_LETTER_MAX_CONCURRENCY,
+          reportBatchItemFailures: true,
+        }),
+      );
+    }
+    this.allowSend(this.deadLetterFunction, 'RaiseAndArchive', [queues.ingest, queues.archive]);
+  }
+
+  /** `sqs:SendMessage` (which also authorizes SendMessageBatch) on exactly these queues. */
+  private allowSend(target: PipelineFunction, sid: string, targets: readonly Queue[]): void {
+    target.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid,
+        actions: ['sqs:SendMessage'],
+        resources: targets.map((queue) => queue.queueArn),
+      }),
+    );
+  }
+
+  private addOutputs(props: TapPassWebhooksStackProps): void {
+    const { queues } = this;
+    new CfnOutput(this, 'IngestQueueUrl', {
+      description: 'Producers send audit events (JSON, one or an array per message) here',
+      value: queues.ingest.queueUrl,
+    });
+    new CfnOutput(this, 'IngestQueueArn', {
+      description: 'ARN of the ingest queue, for producer IAM policies',
+      value: queues.ingest.queueArn,
+    });
+    new CfnOutput(this, 'ProducerPolicyArn', {
+      description: "Attach to a producer's role or user to let it send to the ingest queue",
+      value: this.producerPolicy.managedPolicyArn,
+    });
+    new CfnOutput(this, 'IngestDeadLetterQueueUrl', {
+      description: 'Invalid events parked by the ingest function, with the reason',
+      value: queues.ingestDeadLetters.queueUrl,
+    });
+    new CfnOutput(this, 'DeadLetterArchiveUrl', {
+      description: 'Dead-lettered deliveries, kept 14 days (CLI: dlq list / show / redrive)',
+      value: queues.archive.queueUrl,
+    });
+    const parameters = ssmParameterNames(props.stage, props.config);
+    new CfnOutput(this, 'SsmParameters', {
+      description: 'SecureString parameters to create before events flow (names only)',
+      value: parameters.length > 0 ? parameters.join(', ') : 'none',
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      description: 'CloudWatch dashboard of this stage',
+      value: dashboardUrl(this, this.dashboard.dashboard.dashboardName),
+    });
+    if (this.alarms.topic) {
+      new CfnOutput(this, 'AlarmTopicArn', {
+        description: 'SNS topic every alarm of this stage notifies',
+        value: this.alarms.topic.topicArn,
+      });
+    }
+  }
+}
+
+export { FUNCTION_MEMORY_MB, stackNameFor, TapPassWebhooksStack };
