@@ -30,6 +30,8 @@ const ERROR_CLASSES = {
   invalidUrl: 'invalid_url',
   /** undici refused to build the request (e.g. a resolved header value with CR/LF). */
   invalidRequest: 'invalid_request',
+  /** The SSRF guard refused the address (private, loopback, metadata...). */
+  blockedAddress: 'blocked_address',
   network: 'network',
 } as const;
 type ErrorClass = (typeof ERROR_CLASSES)[keyof typeof ERROR_CLASSES];
@@ -163,6 +165,7 @@ const classifyTransportError = (error: unknown): { errorClass: ErrorClass; code?
   // Most specific first: a TLS failure may surface with a reset underneath it, and a refused
   // IPv6 attempt may sit next to a refused IPv4 one in an AggregateError.
   const rules: ReadonlyArray<[(code: string) => boolean, ErrorClass]> = [
+    [(code) => code === 'ERR_TAPPASS_BLOCKED_ADDRESS', ERROR_CLASSES.blockedAddress],
     [isTlsCode, ERROR_CLASSES.tls],
     [(code) => code === 'ECONNREFUSED', ERROR_CLASSES.connectionRefused],
     [(code) => DNS_CODES.has(code), ERROR_CLASSES.dns],
@@ -194,6 +197,8 @@ const CLASS_MESSAGES: Readonly<Record<ErrorClass, string>> = {
   tls: 'TLS handshake or certificate verification failed',
   invalid_url: 'invalid URL',
   invalid_request: 'request could not be built (invalid header, method or body)',
+  blocked_address:
+    'refused: the receiver resolves to a private, loopback, link-local or metadata address (set allow_private_network: true on the export to allow it)',
   network: 'network error',
 };
 

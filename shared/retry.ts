@@ -49,6 +49,7 @@ const ERROR_CLASS_OUTCOMES: Readonly<
   network: 'retry',
   invalid_url: 'permanent',
   invalid_request: 'permanent',
+  blocked_address: 'permanent',
 };
 
 /** The whole classification table, exported as data for docs and the table-driven test. */
@@ -63,6 +64,7 @@ const TRANSPORT_LABELS: Readonly<Record<Exclude<ErrorClass, 'http_status'>, stri
   network: 'network error',
   invalid_url: 'invalid URL',
   invalid_request: 'invalid request',
+  blocked_address: 'private address refused',
 };
 
 const classifyStatus = (status: number, retryAfterSeconds: number | undefined): Verdict => {

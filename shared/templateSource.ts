@@ -193,7 +193,6 @@ const rewriteTemplateSource = (
 const referenceInsideLiquid = (offset: number): SourceProblem => ({
   offset,
   message:
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: `${VAR}` is our reference syntax, not a placeholder.
     '${VAR} references can only be used in the literal text of a template, not inside {{ }} or {% %}; move it out of the Liquid tag',
 });
 

@@ -12,7 +12,6 @@ import { MissingVariableError } from './secretErrors.js';
 
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const VALID_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-// biome-ignore lint/suspicious/noTemplateCurlyInString: `${NAME}` is our reference syntax, not a placeholder.
 const HOW_TO_WRITE = 'use ${NAME} with letters, digits and _';
 
 /** One malformed `${...}` in a text, with its 0-based offset. */

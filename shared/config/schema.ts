@@ -215,6 +215,15 @@ const WebhookSchema = z
         description: `Whole-attempt timeout (connect, send, response), a whole number from 1 to ${DEFAULTS.maxTimeoutSeconds}. A timeout is retried.`,
         examples: [DEFAULTS.timeoutSeconds],
       }),
+    allow_private_network: z
+      .boolean()
+      .default(false)
+      .meta({
+        title: 'Allow private network',
+        description:
+          'Deployed deliveries refuse loopback, private, link-local, CGNAT, unique-local and cloud metadata addresses (checked on the resolved address at connect time). Set true for a receiver inside your network, such as an internal bus in the VPC.',
+        examples: [true],
+      }),
   })
   .meta({
     title: 'Webhook',

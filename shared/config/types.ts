@@ -33,6 +33,11 @@ interface WebhookConfig {
   /** Liquid template over the audit event; absent means the event as JSON. */
   readonly body_template?: string;
   readonly timeout_seconds: number;
+  /**
+   * Whether deployed deliveries may reach private, loopback, link-local or metadata addresses
+   * (the SSRF guard refuses them otherwise).
+   */
+  readonly allow_private_network?: boolean;
 }
 
 interface RetryConfig {

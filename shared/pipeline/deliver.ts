@@ -38,7 +38,13 @@ interface DeliveryDeps {
   readonly sqs: SQSClient;
   readonly queues: QueueDirectory;
   readonly exports: ReadonlyMap<string, ExportConfig>;
+  /** Sends requests for exports with `allow_private_network: true`, and for all without a guard. */
   readonly http: HttpClient;
+  /**
+   * Sends requests for every other export when set: a client whose connector refuses private
+   * addresses (the SSRF guard, on by default when deployed).
+   */
+  readonly guardedHttp?: HttpClient;
   readonly secrets: SecretResolver;
   readonly notify: NoticeSink;
   /** The export a delivery queue belongs to, for a message that does not say. */
@@ -251,7 +257,10 @@ const deliverRecord = async (
     throw error;
   }
 
-  const result = await deps.http.send(request);
+  const client = exportConfig.webhook.allow_private_network
+    ? deps.http
+    : (deps.guardedHttp ?? deps.http);
+  const result = await client.send(request);
   const attempt = message.attempts + 1;
   const maxAttempts = exportConfig.retry.max_attempts;
   const verdict: Verdict = classifyResult(result);
