@@ -41,16 +41,19 @@ const stuckDeliveryAgeSeconds = (exportConfig: ExportConfig): number => {
 };
 
 /**
- * Dimensions of the functions' per-export EMF metrics. Powertools adds `service` to every
- * metric, and CloudWatch matches the whole dimension set, so both must be named here.
+ * Dimensions of the functions' per-export EMF metrics. Powertools adds `service` and the
+ * functions' default `stage` to every metric, and CloudWatch matches the whole dimension set,
+ * so all must be named here.
  */
-const exportMetricDimensions = (exportName: string): Record<string, string> => ({
+const exportMetricDimensions = (stage: string, exportName: string): Record<string, string> => ({
   service: SERVICE_NAME,
+  stage,
   export: exportName,
 });
 
 /** One of the functions' per-export metrics (see lambdas/observability.ts). */
 const exportMetric = (
+  stage: string,
   exportName: string,
   metricName: (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES],
   statistic: string,
@@ -59,7 +62,7 @@ const exportMetric = (
   new Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
-    dimensionsMap: exportMetricDimensions(exportName),
+    dimensionsMap: exportMetricDimensions(stage, exportName),
     statistic,
     period: MONITORING_PERIOD,
     label,
@@ -67,13 +70,14 @@ const exportMetric = (
 
 /** One of the ingest function's metrics, which carry no export dimension. */
 const ingestMetric = (
+  stage: string,
   metricName: (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES],
   label: string,
 ): Metric =>
   new Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
-    dimensionsMap: { service: SERVICE_NAME },
+    dimensionsMap: { service: SERVICE_NAME, stage },
     statistic: 'Sum',
     period: MONITORING_PERIOD,
     label,

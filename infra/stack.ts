@@ -12,7 +12,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { APP_PREFIX } from '../shared/queueNames.js';
+import { APP_PREFIX, functionName } from '../shared/queueNames.js';
 import {
   deliveryFunctionTimeoutSeconds,
   PLAIN_FUNCTION_TIMEOUT_SECONDS,
@@ -97,7 +97,7 @@ class TapPassWebhooksStack extends Stack {
 
     this.ingestFunction = new PipelineFunction(this, 'Ingest', {
       ...common,
-      functionName: `${prefix}-ingest`,
+      functionName: functionName(stage, 'ingest'),
       description: `Validates audit events and fans them out to the export queues (stage ${stage})`,
       entry: join(projectRoot, 'lambdas', 'ingest.ts'),
       memorySize: FUNCTION_MEMORY_MB.ingest,
@@ -106,7 +106,7 @@ class TapPassWebhooksStack extends Stack {
     });
     this.deliveryFunction = new PipelineFunction(this, 'Delivery', {
       ...common,
-      functionName: `${prefix}-deliver`,
+      functionName: functionName(stage, 'delivery'),
       description: `Renders and sends webhooks, retries and dead-letters (stage ${stage})`,
       entry: join(projectRoot, 'lambdas', 'delivery.ts'),
       memorySize: FUNCTION_MEMORY_MB.delivery,
@@ -119,7 +119,7 @@ class TapPassWebhooksStack extends Stack {
     });
     this.deadLetterFunction = new PipelineFunction(this, 'DeadLetters', {
       ...common,
-      functionName: `${prefix}-dlq`,
+      functionName: functionName(stage, 'dlq'),
       description: `Raises webhook.dlq events and archives dead letters (stage ${stage})`,
       entry: join(projectRoot, 'lambdas', 'dlq.ts'),
       memorySize: FUNCTION_MEMORY_MB.deadLetters,

@@ -154,6 +154,8 @@ const countNotice = (metrics: Metrics, notice: PipelineNotice): void => {
  */
 const createObservability = (options: {
   readonly functionName: string;
+  /** A dimension of every metric, so stages sharing an account keep their numbers apart. */
+  readonly stage?: string;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
 }): Observability => {
@@ -164,6 +166,7 @@ const createObservability = (options: {
       namespace: METRICS_NAMESPACE,
       serviceName: SERVICE_NAME,
       functionName: options.functionName,
+      defaultDimensions: { stage: options.stage ?? process.env.TAPPASS_STAGE ?? 'local' },
     });
   const notify: NoticeSink = (notice) => {
     logNotice(logger, notice);

@@ -86,7 +86,7 @@ const headerRow = (
   new AlarmStatusWidget({ title: 'Alarms', alarms: [...alarms], width: 16, height: HEIGHT }),
 ];
 
-const ingestRow = ({ queues }: PipelineDashboardProps): IWidget[] => [
+const ingestRow = ({ queues, stage }: PipelineDashboardProps): IWidget[] => [
   new GraphWidget({
     title: 'Ingest queue throughput',
     left: [
@@ -99,8 +99,8 @@ const ingestRow = ({ queues }: PipelineDashboardProps): IWidget[] => [
   new GraphWidget({
     title: 'Events ingested and invalid events parked',
     left: [
-      ingestMetric(METRIC_NAMES.eventsIngested, 'events ingested'),
-      ingestMetric(METRIC_NAMES.eventsParked, 'invalid events parked'),
+      ingestMetric(stage, METRIC_NAMES.eventsIngested, 'events ingested'),
+      ingestMetric(stage, METRIC_NAMES.eventsParked, 'invalid events parked'),
     ],
     width: WIDTH,
     height: HEIGHT,
@@ -141,9 +141,9 @@ const exportRow = (props: PipelineDashboardProps, name: string): IWidget[] => {
     new GraphWidget({
       title: `${name}: delivered, retried, dead-lettered`,
       left: [
-        exportMetric(name, METRIC_NAMES.delivered, 'Sum', 'delivered'),
-        exportMetric(name, METRIC_NAMES.retried, 'Sum', 'retried'),
-        exportMetric(name, METRIC_NAMES.deadLettered, 'Sum', 'dead-lettered'),
+        exportMetric(props.stage, name, METRIC_NAMES.delivered, 'Sum', 'delivered'),
+        exportMetric(props.stage, name, METRIC_NAMES.retried, 'Sum', 'retried'),
+        exportMetric(props.stage, name, METRIC_NAMES.deadLettered, 'Sum', 'dead-lettered'),
       ],
       width: WIDTH,
       height: HEIGHT,
@@ -151,8 +151,8 @@ const exportRow = (props: PipelineDashboardProps, name: string): IWidget[] => {
     new GraphWidget({
       title: `${name}: delivery latency (ms)`,
       left: [
-        exportMetric(name, METRIC_NAMES.latency, 'p50', 'p50'),
-        exportMetric(name, METRIC_NAMES.latency, 'p99', 'p99'),
+        exportMetric(props.stage, name, METRIC_NAMES.latency, 'p50', 'p50'),
+        exportMetric(props.stage, name, METRIC_NAMES.latency, 'p99', 'p99'),
       ],
       width: WIDTH,
       height: HEIGHT,

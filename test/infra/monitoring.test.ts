@@ -41,14 +41,18 @@ describe('Function: stuckDeliveryAgeSeconds()', () => {
 });
 
 describe('Function: exportMetricDimensions()', () => {
-  it('names the whole dimension set the functions emit (service and export)', () => {
+  it('names the whole dimension set the functions emit (service, stage and export)', () => {
     // Prepare
     const exportName = 'pagerduty-alerts';
 
     // Act
-    const dimensions = exportMetricDimensions(exportName);
+    const dimensions = exportMetricDimensions('prod', exportName);
 
     // Assess
-    expect(dimensions).toEqual({ service: 'tappass-webhooks', export: 'pagerduty-alerts' });
+    expect(dimensions).toEqual({
+      service: 'tappass-webhooks',
+      stage: 'prod',
+      export: 'pagerduty-alerts',
+    });
   });
 });

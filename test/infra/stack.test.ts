@@ -183,7 +183,7 @@ describe.each(CONFIG_CASES)('Class: TapPassWebhooksStack (%s)', (_name, loadConf
     );
   });
 
-  it('encrypts every queue and denies every request without TLS', () => {
+  it('encrypts every queue, denies every request without TLS and sets its redrive allow policy', () => {
     // Prepare
     const { template } = synth;
     const queues = resourcesOfType(template, 'AWS::SQS::Queue');
@@ -210,6 +210,7 @@ describe.each(CONFIG_CASES)('Class: TapPassWebhooksStack (%s)', (_name, loadConf
 
       // Assess
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+      expect(queue.Properties.RedriveAllowPolicy).toBeDefined();
       expect(tlsPolicies).toHaveLength(1);
     }
   });
@@ -452,7 +453,7 @@ describe('Class: TapPassWebhooksStack (functions and outputs)', () => {
     const { stack, template } = synth;
     const functions = [
       [stack.ingestFunction, 'tappass-qa-ingest', 256, PLAIN_FUNCTION_TIMEOUT_SECONDS],
-      [stack.deliveryFunction, 'tappass-qa-deliver', 512, deliveryFunctionTimeoutSeconds(config)],
+      [stack.deliveryFunction, 'tappass-qa-delivery', 512, deliveryFunctionTimeoutSeconds(config)],
       [stack.deadLetterFunction, 'tappass-qa-dlq', 256, PLAIN_FUNCTION_TIMEOUT_SECONDS],
     ] as const;
 
