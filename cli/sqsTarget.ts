@@ -102,13 +102,14 @@ const errorCodes = (error: unknown): string[] => {
  */
 const describeSqsError = (error: unknown, target: SqsTarget): string => {
   const codes = errorCodes(error);
-  if (target.local && codes.some((code) => code === 'ECONNREFUSED')) {
+  const message = error instanceof Error ? error.message : String(error);
+  // The SDK wraps a non-Error cause ("AWS SDK error wrapper for Error: connect ECONNREFUSED").
+  if (target.local && (codes.includes('ECONNREFUSED') || /\bECONNREFUSED\b/.test(message))) {
     return `no SQS server answers at ${target.description.replace('local endpoint ', '')}: start the local stack with \`npm start\`, or pass --endpoint <url>`;
   }
   if (codes.includes('CredentialsProviderError')) {
     return 'no AWS credentials: configure a profile or environment credentials (the standard credential chain)';
   }
-  const message = error instanceof Error ? error.message : String(error);
   if (/region is missing/i.test(message)) return 'no AWS region: pass --region or set AWS_REGION';
   return `${error instanceof Error ? error.name : 'Error'}: ${message}`;
 };

@@ -18,6 +18,8 @@ interface StartOptions {
   readonly config?: string;
   readonly port: number;
   readonly dataDir?: string;
+  /** Visibility timeout of every queue, in seconds, instead of 6x the function timeout. */
+  readonly visibilityTimeout?: number;
   /** Stop once the demo has shown everything (tests, CI). */
   readonly exitAfterDemo?: boolean;
   readonly env?: NodeJS.ProcessEnv;
@@ -49,6 +51,15 @@ const parsePort = (value: string): number => {
     throw new InvalidArgumentError('a port is an integer from 0 to 65535');
   }
   return port;
+};
+
+/** SQS allows up to 12 h; 0 would hand a record to a second poller while the first works on it. */
+const parseVisibilityTimeout = (value: string): number => {
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 43_200) {
+    throw new InvalidArgumentError('a visibility timeout is a whole number of seconds, 1 to 43200');
+  }
+  return seconds;
 };
 
 const untilSignal = (): Promise<void> =>
@@ -117,6 +128,9 @@ const runStart = async (options: StartOptions, output: CliOutput): Promise<ExitC
       env,
       port: options.port,
       ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      ...(options.visibilityTimeout === undefined
+        ? {}
+        : { visibilityTimeoutSeconds: options.visibilityTimeout }),
       write: output.out,
       notify: track,
     });
@@ -175,12 +189,18 @@ const startCommand = (): Command =>
     .option('-c, --config <file>', 'your config file (default: the built-in demo)')
     .option('-p, --port <n>', 'port of the embedded SQS server', parsePort, DEFAULT_PORT)
     .option('--data-dir <dir>', 'keep queues and messages in SQLite under <dir> across restarts')
+    .option(
+      '--visibility-timeout <seconds>',
+      'visibility timeout of every queue (default: 6x the function timeout); records in flight when the stack died come back after it',
+      parseVisibilityTimeout,
+    )
     .option('--exit-after-demo', 'stop once the demo has shown everything')
     .action(
       async (options: {
         config?: string;
         port: number;
         dataDir?: string;
+        visibilityTimeout?: number;
         exitAfterDemo?: boolean;
       }) => {
         process.exitCode = await runStart(options, consoleOutput);

@@ -9,6 +9,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { defaultHttpClient } from '../shared/http.js';
+import { guardedHttpClient } from '../shared/networkGuard.js';
 import {
   DeliveryDeferredError,
   type DeliveryDeps,
@@ -94,6 +95,8 @@ const handleTestInvocation = (
     exports: exportsByName(runtime.config),
     secrets: runtime.secrets(),
     http: defaultHttpClient(),
+    // Deployed deliveries refuse private addresses unless the export allows them.
+    guardedHttp: guardedHttpClient(),
   });
 };
 

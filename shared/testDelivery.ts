@@ -60,7 +60,13 @@ interface TestDeliveryInput {
   /** Whether `event` was made up by {@link syntheticEvent} rather than given by the user. */
   readonly synthetic?: boolean;
   readonly secrets: SecretResolver;
+  /** Sends for exports with `allow_private_network: true`, and for all when no guard is given. */
   readonly http: HttpClient;
+  /**
+   * Sends for every other export when set: the client that refuses private addresses, as the
+   * delivery function uses it, so a test shows what a real delivery would meet.
+   */
+  readonly guardedHttp?: HttpClient;
 }
 
 const redactResult = (result: SendResult, secretValues: readonly string[]): SendResult => {
@@ -96,7 +102,11 @@ const testDelivery = async (input: TestDeliveryInput): Promise<TestDeliveryRepor
   );
   const secretValues = Object.values(variables);
   const request = await prepareRequest(exportConfig, event, variables);
-  const result = redactResult(await input.http.send(request), secretValues);
+  // The same choice as the delivery step (shared/pipeline/deliver.ts).
+  const client = exportConfig.webhook.allow_private_network
+    ? input.http
+    : (input.guardedHttp ?? input.http);
+  const result = redactResult(await client.send(request), secretValues);
   return {
     export: exportConfig.name,
     event: {
@@ -167,6 +177,8 @@ interface TestInvocationDeps {
   readonly exports: ReadonlyMap<string, ExportConfig>;
   readonly secrets: SecretResolver;
   readonly http: HttpClient;
+  /** See {@link TestDeliveryInput.guardedHttp}. */
+  readonly guardedHttp?: HttpClient;
 }
 
 /** Whether a Lambda payload is a test invocation (rather than an SQS event). */
@@ -231,6 +243,7 @@ const answerTestInvocation = async (
       synthetic,
       secrets: deps.secrets,
       http: deps.http,
+      ...(deps.guardedHttp === undefined ? {} : { guardedHttp: deps.guardedHttp }),
     });
     return { ok: true, report };
   } catch (error) {

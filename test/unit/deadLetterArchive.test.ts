@@ -16,7 +16,7 @@ import {
   MESSAGE_VERSION,
   newDeliveryMessage,
 } from '../../shared/pipeline/messages.js';
-import { sendMessages } from '../../shared/queues.js';
+import { type OutgoingMessage, sendMessages } from '../../shared/queues.js';
 import { auditEvent, drainQueue, queueDepth } from '../helpers/pipeline.js';
 
 /** Reads without waiting: the embedded server answers a short poll with everything visible. */
@@ -49,19 +49,24 @@ const archive = async (
   const outcome = await sendMessages(
     sqs,
     queueUrl,
-    entries.map((entry, index) =>
-      typeof entry === 'string'
-        ? { id: String(index), body: entry, attributes: { export: 'alerts', reason: 'malformed' } }
-        : {
-            id: String(index),
-            body: JSON.stringify(entry),
-            attributes: {
-              export: entry.export,
-              audit_id: entry.event.audit_id,
-              reason: entry.reason,
-              delivery_id: entry.delivery_id,
+    entries.map(
+      (entry, index): OutgoingMessage =>
+        typeof entry === 'string'
+          ? {
+              id: String(index),
+              body: entry,
+              attributes: { export: 'alerts', reason: 'malformed' },
+            }
+          : {
+              id: String(index),
+              body: JSON.stringify(entry),
+              attributes: {
+                export: entry.export,
+                audit_id: entry.event.audit_id,
+                reason: entry.reason,
+                delivery_id: entry.delivery_id,
+              },
             },
-          },
     ),
   );
   expect(outcome.failed).toEqual([]);
@@ -146,7 +151,11 @@ describe('Function: listDeadLetters()', () => {
 
     // Assess
     expect(deadLetters).toHaveLength(1);
-    expect(deadLetters[0]).toMatchObject({ export: 'alerts', reason: 'malformed', body: 'not json at all' });
+    expect(deadLetters[0]).toMatchObject({
+      export: 'alerts',
+      reason: 'malformed',
+      body: 'not json at all',
+    });
     expect(deadLetters[0]?.deadLetter).toBeUndefined();
     expect(deadLetters[0]?.archivedAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
   });
@@ -230,7 +239,13 @@ describe('Function: redriveDeadLetters()', () => {
     expect(outcome.failed).toEqual([]);
     const delivered = await drainQueue(sqs, urls.alerts);
     expect(delivered.map((message) => message.json)).toEqual([
-      { v: MESSAGE_VERSION, delivery_id: letter.delivery_id, export: 'alerts', event: letter.event, attempts: 0 },
+      {
+        v: MESSAGE_VERSION,
+        delivery_id: letter.delivery_id,
+        export: 'alerts',
+        event: letter.event,
+        attempts: 0,
+      },
     ]);
     expect(await queueDepth(sqs, urls.archive)).toBe(0);
   });

@@ -1,4 +1,3 @@
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${VAR}` in plain strings is the config syntax under test.
 /**
  * One test delivery, as `test-export` runs it locally and the deployed delivery function runs
  * it for a test invocation: real receivers on 127.0.0.1, secrets from a fake or mocked store.
@@ -12,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { handler, handleTestInvocation } from '../../lambdas/delivery.js';
 import type { ExportConfig } from '../../shared/config/types.js';
 import { createHttpClient, defaultHttpClient, type HttpClient } from '../../shared/http.js';
+import { guardedConnector, guardedHttpClient } from '../../shared/networkGuard.js';
 import { SecretStoreError } from '../../shared/secretErrors.js';
 import { EnvSecretResolver, type SecretResolver, SsmSecretResolver } from '../../shared/secrets.js';
 import { answerTestInvocation, testDelivery } from '../../shared/testDelivery.js';
@@ -54,6 +54,12 @@ ${extra}`);
   if (!exportConfig) throw new Error('no export');
   return exportConfig;
 };
+
+/** The export with `allow_private_network: true`: the receivers listen on 127.0.0.1. */
+const allowPrivate = (exportConfig: ExportConfig): ExportConfig => ({
+  ...exportConfig,
+  webhook: { ...exportConfig.webhook, allow_private_network: true },
+});
 
 const exportsOf = (...configs: ExportConfig[]) =>
   new Map(configs.map((config) => [config.name, config]));
@@ -118,6 +124,51 @@ describe('Function: testDelivery()', () => {
 
     // Assess
     expect(report.event).toMatchObject({ event_kind: 'tool_call', passes_filters: false });
+  });
+
+  it('refuses a private address through the guard, as a deployed delivery would', async () => {
+    // Prepare
+    const target = await receiver({ status: 200 });
+    const exportConfig = await exportFor(target.url);
+    const guardedHttp = cleanup.add(createHttpClient({ connect: guardedConnector() }), (client) =>
+      client.close(),
+    );
+
+    // Act
+    const report = await testDelivery({
+      exportConfig,
+      event: auditEvent(),
+      secrets,
+      http,
+      guardedHttp,
+    });
+
+    // Assess
+    expect(target.requests).toHaveLength(0);
+    expect(report.result.errorClass).toBe('blocked_address');
+    expect(report.verdict.outcome).toBe('permanent');
+  });
+
+  it('sends to a private address when the export allows it, even with the guard', async () => {
+    // Prepare
+    const target = await receiver({ status: 200 });
+    const exportConfig = allowPrivate(await exportFor(target.url));
+    const guardedHttp = cleanup.add(createHttpClient({ connect: guardedConnector() }), (client) =>
+      client.close(),
+    );
+
+    // Act
+    const report = await testDelivery({
+      exportConfig,
+      event: auditEvent(),
+      secrets,
+      http,
+      guardedHttp,
+    });
+
+    // Assess
+    expect(target.requests).toHaveLength(1);
+    expect(report.verdict.outcome).toBe('success');
   });
 });
 
@@ -208,7 +259,10 @@ describe('Function: answerTestInvocation()', () => {
     const exportConfig = await exportFor('http://127.0.0.1:9');
     const failing: SecretResolver = {
       resolve: async (_names, exportName) => {
-        throw new SecretStoreError('could not read SSM parameters (ThrottlingException)', exportName);
+        throw new SecretStoreError(
+          'could not read SSM parameters (ThrottlingException)',
+          exportName,
+        );
       },
     };
 
@@ -277,12 +331,14 @@ describe('Function: handler()', () => {
       }
       Object.assign(process.env, savedEnv);
       await defaultHttpClient().close();
+      await guardedHttpClient().close();
       await rm(dir, { recursive: true, force: true });
     });
     const target = await receiver({ status: 204 });
-    const exportConfig = await exportFor(target.url);
+    const allowed = allowPrivate(await exportFor(target.url));
+    const guarded = { ...(await exportFor(target.url)), name: 'guarded' };
     const configFile = join(dir, 'config.json');
-    await writeFile(configFile, JSON.stringify({ exports: [exportConfig] }));
+    await writeFile(configFile, JSON.stringify({ exports: [allowed, guarded] }));
     Object.assign(process.env, {
       TAPPASS_STAGE: 'test',
       TAPPASS_CONFIG_FILE: configFile,
@@ -292,16 +348,18 @@ describe('Function: handler()', () => {
     });
 
     // Act
-    const response = await handler(
-      { tappass_test_export: { export: 'alerts' } },
-      {} as Context,
-    );
+    const response = await handler({ tappass_test_export: { export: 'alerts' } }, {} as Context);
+    const refused = await handler({ tappass_test_export: { export: 'guarded' } }, {} as Context);
 
     // Assess
     expect(target.requests).toHaveLength(1);
     expect(response).toMatchObject({
       ok: true,
       report: { export: 'alerts', result: { status: 204 }, verdict: { outcome: 'success' } },
+    });
+    expect(refused).toMatchObject({
+      ok: true,
+      report: { export: 'guarded', result: { errorClass: 'blocked_address' } },
     });
   });
 });

@@ -1,0 +1,202 @@
+/**
+ * `push`: events are validated, invalid ones reported by line and not sent, valid ones sent to
+ * the ingest queue of an embedded SQS server the test starts on a free port.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { parseEventInput, runPush } from '../../cli/push.js';
+import { closedPortUrl } from '../../local/receivers.js';
+import { type EmbeddedSqsServer, localSqsClient, startEmbeddedSqs } from '../../local/sqsServer.js';
+import { queueNames } from '../../shared/queueNames.js';
+import { runCli } from '../helpers/cli.js';
+import { auditEvent, drainQueue } from '../helpers/pipeline.js';
+
+let dir: string;
+let server: EmbeddedSqsServer;
+let sqs: SQSClient;
+let queueCounter = 0;
+
+const collectingOutput = () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    output: { out: (line: string) => out.push(line), err: (line: string) => err.push(line) },
+  };
+};
+
+const createQueue = async (name: string): Promise<string> =>
+  (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl ?? '';
+
+/** A fresh queue for one in-process test. */
+const freshQueue = () => {
+  queueCounter += 1;
+  return createQueue(`push-test-${queueCounter}`);
+};
+
+const auditIdsIn = async (queueUrl: string): Promise<string[]> =>
+  (await drainQueue(sqs, queueUrl))
+    .map((message) => (message.json as { audit_id: string }).audit_id)
+    .sort();
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cli-push-'));
+  server = await startEmbeddedSqs();
+  sqs = localSqsClient(server.endpoint);
+});
+
+afterAll(async () => {
+  sqs.destroy();
+  await server.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('Command: push', () => {
+  it('reports an invalid line by number, sends the valid ones, and exits 1', async () => {
+    // Prepare
+    const ingestUrl = await createQueue(queueNames('local').ingest);
+    const file = join(dir, 'events.ndjson');
+    const lines = [
+      JSON.stringify(auditEvent({ audit_id: 'ae_push_1' })),
+      JSON.stringify(auditEvent({ audit_id: 'ae_push_2' })),
+      JSON.stringify({ audit_id: 'ae_push_3', event_kind: 'detection', severity: 'urgent' }),
+      '',
+      JSON.stringify(auditEvent({ audit_id: 'ae_push_5' })),
+    ];
+    await writeFile(file, `${lines.join('\n')}\n`);
+
+    // Act
+    const { code, stdout, stderr } = await runCli(['push', file, '--endpoint', server.endpoint], {
+      timeoutMs: 30_000,
+    });
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      `${file}: line 3: timestamp: is required; severity: must be one of debug, info, warn, error, critical, got "urgent"`,
+    );
+    expect(stdout).toContain(`pushed 3 of 4 events to ${ingestUrl} (1 invalid, 0 refused)`);
+    expect(await auditIdsIn(ingestUrl)).toEqual(['ae_push_1', 'ae_push_2', 'ae_push_5']);
+  });
+});
+
+describe('Function: parseEventInput()', () => {
+  it('reads a line that is not JSON as invalid, with its line number', () => {
+    // Act
+    const parsed = parseEventInput(`${JSON.stringify(auditEvent())}\n{oops\n`, 'ndjson');
+
+    // Assess
+    expect(parsed.events.map((found) => found.where)).toEqual(['line 1']);
+    expect(parsed.invalid).toEqual([
+      { where: 'line 2', problem: expect.stringMatching(/^not JSON/) },
+    ]);
+  });
+
+  it('reads a pretty-printed single event as one event when the format is auto', () => {
+    // Act
+    const parsed = parseEventInput(JSON.stringify(auditEvent(), null, 2), 'auto');
+
+    // Assess
+    expect(parsed.events).toHaveLength(1);
+    expect(parsed.invalid).toEqual([]);
+  });
+
+  it('reports an invalid item of a JSON array by its position', () => {
+    // Act
+    const parsed = parseEventInput(JSON.stringify([auditEvent(), { audit_id: 'x' }]), 'json');
+
+    // Assess
+    expect(parsed.events.map((found) => found.where)).toEqual(['item 1']);
+    expect(parsed.invalid.map((entry) => entry.where)).toEqual(['item 2']);
+  });
+});
+
+describe('Function: runPush()', () => {
+  it('sends every event of a .json array to --queue-url and returns 0', async () => {
+    // Prepare
+    const { out, output } = collectingOutput();
+    const queueUrl = await freshQueue();
+    const file = join(dir, 'events.json');
+    await writeFile(
+      file,
+      JSON.stringify(
+        Array.from({ length: 12 }, (_, index) => auditEvent({ audit_id: `ae_arr_${index + 10}` })),
+      ),
+    );
+
+    // Act
+    const code = await runPush({ file, queueUrl, endpoint: server.endpoint }, output);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out).toEqual([`pushed 12 of 12 events to ${queueUrl} (0 invalid, 0 refused)`]);
+    expect(await auditIdsIn(queueUrl)).toHaveLength(12);
+  });
+
+  it('reads events from stdin, one per line', async () => {
+    // Prepare
+    const { output } = collectingOutput();
+    const queueUrl = await freshQueue();
+    const text = [auditEvent({ audit_id: 'ae_in_1' }), auditEvent({ audit_id: 'ae_in_2' })]
+      .map((event) => JSON.stringify(event))
+      .join('\n');
+
+    // Act
+    const code = await runPush({ file: '-', queueUrl, endpoint: server.endpoint }, output, {
+      stdin: Readable.from([text]),
+    });
+
+    // Assess
+    expect(code).toBe(0);
+    expect(await auditIdsIn(queueUrl)).toEqual(['ae_in_1', 'ae_in_2']);
+  });
+
+  it('sends nothing when no event is valid, and returns 1', async () => {
+    // Prepare
+    const { err, output } = collectingOutput();
+    const queueUrl = await freshQueue();
+    const file = join(dir, 'bad.ndjson');
+    await writeFile(file, '{"audit_id": "only"}\n');
+
+    // Act
+    const code = await runPush({ file, queueUrl, endpoint: server.endpoint }, output);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(err.at(-1)).toBe(`${file}: none of 1 event is valid; nothing sent`);
+    expect(await auditIdsIn(queueUrl)).toEqual([]);
+  });
+
+  it('returns 2 for a file that cannot be read', async () => {
+    // Prepare
+    const { err, output } = collectingOutput();
+
+    // Act
+    const code = await runPush({ file: join(dir, 'missing.ndjson') }, output);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(err).toEqual([`${join(dir, 'missing.ndjson')}: cannot read (no such file)`]);
+  });
+
+  it('says how to start the local stack when nothing listens at the endpoint, and returns 2', async () => {
+    // Prepare
+    const { err, output } = collectingOutput();
+    const endpoint = await closedPortUrl();
+    const file = join(dir, 'one.json');
+    await writeFile(file, JSON.stringify(auditEvent()));
+
+    // Act
+    const code = await runPush({ file, endpoint }, output);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(err).toEqual([
+      `no SQS server answers at ${endpoint}: start the local stack with \`npm start\`, or pass --endpoint <url>`,
+    ]);
+  });
+});

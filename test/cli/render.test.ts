@@ -1,0 +1,144 @@
+/**
+ * `render`: the dry run prints the exact request with secrets masked, and sends nothing.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runRender } from '../../cli/render.js';
+import { runCli } from '../helpers/cli.js';
+import { type Receiver, startReceiver } from '../helpers/receivers.js';
+
+const SECRET = 'xoxb-very-secret-token';
+
+let dir: string;
+let receiver: Receiver;
+let configFile: string;
+let eventFile: string;
+
+const collectingOutput = () => {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    output: { out: (line: string) => out.push(line), err: (line: string) => err.push(line) },
+  };
+};
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cli-render-'));
+  receiver = await startReceiver({ status: 200 });
+  configFile = join(dir, 'observability.yaml');
+  await writeFile(
+    configFile,
+    `exports:
+  - name: slack-detections
+    destination: webhook
+    webhook:
+      url: "${receiver.url}/services/\${SLACK_TOKEN}"
+      headers:
+        Authorization: "Bearer \${SLACK_TOKEN}"
+      body_template: '{"text": "TapPass {{event_kind}} on {{agent_id}}", "token": "\${SLACK_TOKEN}"}'
+`,
+  );
+  eventFile = join(dir, 'event.json');
+  await writeFile(
+    eventFile,
+    JSON.stringify({
+      audit_id: 'ae_render_1',
+      timestamp: '2026-04-17T10:15:03Z',
+      event_kind: 'detection',
+      severity: 'warn',
+      agent_id: 'support-bot',
+    }),
+  );
+});
+
+afterAll(async () => {
+  await receiver.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('Command: render', () => {
+  it('prints the exact request with the secret masked everywhere, and sends nothing', async () => {
+    // Act
+    const { code, stdout, stderr } = await runCli(
+      ['render', '--config', configFile, '--export', 'slack-detections', '--event', eventFile],
+      { env: { SLACK_TOKEN: SECRET }, timeoutMs: 30_000 },
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout.split('\n')).toEqual([
+      `POST ${receiver.url}/services/***`,
+      'Authorization: Bearer ***',
+      'Content-Type: application/json',
+      'User-Agent: tappass-webhooks/0.1',
+      expect.stringMatching(/^Idempotency-Key: dlv_[0-9a-f]{32}$/),
+      '',
+      '{"text": "TapPass detection on support-bot", "token": "***"}',
+      '',
+    ]);
+    expect(stderr).toContain('nothing sent');
+    expect(`${stdout}${stderr}`).not.toContain(SECRET);
+    expect(receiver.requests).toHaveLength(0);
+  });
+});
+
+describe('Function: runRender()', () => {
+  it('renders a missing variable as a visible <NAME> with a warning, and returns 0', async () => {
+    // Prepare
+    const { out, err, output } = collectingOutput();
+
+    // Act
+    const code = await runRender(
+      {
+        export: 'slack-detections',
+        config: configFile,
+        event: eventFile,
+        env: {},
+        dotEnvPath: join(dir, 'none.env'),
+      },
+      output,
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out[0]).toBe(`POST ${receiver.url}/services/<SLACK_TOKEN>`);
+    expect(out.at(-1)).toBe(
+      '{"text": "TapPass detection on support-bot", "token": "<SLACK_TOKEN>"}',
+    );
+    expect(err[0]).toBe(
+      'WARNING: ${SLACK_TOKEN} is not set in this environment or .env: rendered as <SLACK_TOKEN>',
+    );
+  });
+
+  it('renders a synthetic event that passes the filters when no --event is given', async () => {
+    // Prepare
+    const { out, output } = collectingOutput();
+
+    // Act
+    const code = await runRender(
+      { export: 'slack-detections', config: configFile, env: { SLACK_TOKEN: SECRET } },
+      output,
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    expect(out.at(-1)).toBe('{"text": "TapPass test_event on tappass-test", "token": "***"}');
+  });
+
+  it('lists the known exports for an unknown one and returns 2', async () => {
+    // Prepare
+    const { err, output } = collectingOutput();
+
+    // Act
+    const code = await runRender({ export: 'slack', config: configFile, env: {} }, output);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(err).toEqual([
+      `${configFile}: no export named "slack"; the config has: slack-detections`,
+    ]);
+  });
+});
