@@ -8,9 +8,15 @@ import { Command } from 'commander';
 import { environmentWithDotEnv } from '../local/stack.js';
 import type { AuditEvent } from '../shared/events.js';
 import { prepareRequest } from '../shared/prepareRequest.js';
+import { maskSignatures, SECRET_PREFIX, SigningSecretError } from '../shared/signing.js';
 import { syntheticEvent } from '../shared/syntheticEvent.js';
 import { TemplateError } from '../shared/template.js';
-import { exportVariableNames, maskHeaders, redactSecrets } from '../shared/variables.js';
+import {
+  exportVariableNames,
+  findVariableReferences,
+  maskHeaders,
+  redactSecrets,
+} from '../shared/variables.js';
 import { readEventFile } from './eventFile.js';
 import { type CliOutput, consoleOutput, EXIT_CODES, type ExitCode } from './io.js';
 import { loadConfigForCommand } from './loadConfig.js';
@@ -30,6 +36,12 @@ interface RenderOptions {
 
 /** What stands in for a variable that has no value here: visible, and never a real value. */
 const placeholder = (name: string): string => `<${name}>`;
+
+/**
+ * What stands in for a signing secret that has no value here: a valid key (zero bytes), so
+ * the request still renders; its signature is masked like every signature.
+ */
+const SIGNING_PLACEHOLDER = `${SECRET_PREFIX}${Buffer.alloc(32).toString('base64')}`;
 
 /**
  * Renders and prints the request: `METHOD URL`, one `Name: value` line per header, a blank
@@ -62,13 +74,18 @@ const runRender = async (options: RenderOptions, output: CliOutput): Promise<Exi
   const env = environmentWithDotEnv(options.env ?? process.env, options.dotEnvPath ?? '.env');
   const values: Record<string, string> = {};
   const secretValues: string[] = [];
+  const signingVariables = new Set(
+    (exportConfig.webhook.signing?.secrets ?? []).flatMap(findVariableReferences),
+  );
   for (const name of exportVariableNames(exportConfig)) {
     const value = Object.hasOwn(env, name) ? env[name] : undefined;
     if (value === undefined || value === '') {
-      values[name] = placeholder(name);
-      output.err(
-        `WARNING: \${${name}} is not set in this environment or .env: rendered as ${placeholder(name)}`,
-      );
+      const signing = signingVariables.has(name);
+      values[name] = signing ? SIGNING_PLACEHOLDER : placeholder(name);
+      const standIn = signing
+        ? 'signed with a placeholder key'
+        : `rendered as ${placeholder(name)}`;
+      output.err(`WARNING: \${${name}} is not set in this environment or .env: ${standIn}`);
     } else {
       values[name] = value;
       secretValues.push(value);
@@ -79,7 +96,7 @@ const runRender = async (options: RenderOptions, output: CliOutput): Promise<Exi
   try {
     request = await prepareRequest(exportConfig, event, values);
   } catch (error) {
-    if (!(error instanceof TemplateError)) throw error;
+    if (!(error instanceof TemplateError || error instanceof SigningSecretError)) throw error;
     output.err(error.message);
     return EXIT_CODES.usage;
   }
@@ -88,7 +105,9 @@ const runRender = async (options: RenderOptions, output: CliOutput): Promise<Exi
     `dry run: export ${exportConfig.name}, ${source} (${event.audit_id}); secret values masked as ***, nothing sent`,
   );
   output.out(`${request.method} ${redactSecrets(request.url, secretValues)}`);
-  for (const [name, value] of Object.entries(maskHeaders(request.headers, secretValues))) {
+  // Signatures are derived from secrets: shown as `v1,***`.
+  const headers = maskSignatures(maskHeaders(request.headers, secretValues));
+  for (const [name, value] of Object.entries(headers)) {
     output.out(`${name}: ${value}`);
   }
   output.out('');

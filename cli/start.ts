@@ -22,6 +22,8 @@ interface StartOptions {
   readonly visibilityTimeout?: number;
   /** Stop once the demo has shown everything (tests, CI). */
   readonly exitAfterDemo?: boolean;
+  /** Refuse private addresses, as deployed deliveries do (`--block-private-network`). */
+  readonly blockPrivateNetwork?: boolean;
   readonly env?: NodeJS.ProcessEnv;
   /** Resolves when the stack should stop; by default SIGINT or SIGTERM. */
   readonly stopSignal?: Promise<void>;
@@ -131,6 +133,7 @@ const runStart = async (options: StartOptions, output: CliOutput): Promise<ExitC
       ...(options.visibilityTimeout === undefined
         ? {}
         : { visibilityTimeoutSeconds: options.visibilityTimeout }),
+      ...(options.blockPrivateNetwork ? { blockPrivateNetwork: true } : {}),
       write: output.out,
       notify: track,
     });
@@ -141,6 +144,11 @@ const runStart = async (options: StartOptions, output: CliOutput): Promise<ExitC
   }
   output.out(`config: ${relative(process.cwd(), configPath)} (${config.exports.length} exports)`);
   output.out(`SQS endpoint: ${stack.endpoint}`);
+  if (options.blockPrivateNetwork) {
+    output.out(
+      'private network blocked: exports without allow_private_network: true may not reach loopback, private, link-local or metadata addresses',
+    );
+  }
   output.out(`ingest queue: ${stack.ingestQueueUrl}`);
   output.out(
     `push events with: npm run push -- events.ndjson, or aws sqs send-message --endpoint-url ${stack.endpoint} --queue-url ${stack.ingestQueueUrl} --message-body '{...}'`,
@@ -195,6 +203,10 @@ const startCommand = (): Command =>
       parseVisibilityTimeout,
     )
     .option('--exit-after-demo', 'stop once the demo has shown everything')
+    .option(
+      '--block-private-network',
+      'refuse loopback, private, link-local and metadata addresses, as deployed deliveries do (exports with allow_private_network: true are exempt)',
+    )
     .action(
       async (options: {
         config?: string;
@@ -202,6 +214,7 @@ const startCommand = (): Command =>
         dataDir?: string;
         visibilityTimeout?: number;
         exitAfterDemo?: boolean;
+        blockPrivateNetwork?: boolean;
       }) => {
         process.exitCode = await runStart(options, consoleOutput);
       },

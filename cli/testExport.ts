@@ -11,6 +11,7 @@ import { Command } from 'commander';
 import { environmentWithDotEnv } from '../local/stack.js';
 import type { AuditEvent } from '../shared/events.js';
 import { createHttpClient, type HttpClient } from '../shared/http.js';
+import { guardedConnector } from '../shared/networkGuard.js';
 import { assertStageName, functionName, StageNameError } from '../shared/queueNames.js';
 import { EnvSecretResolver } from '../shared/secrets.js';
 import {
@@ -39,6 +40,11 @@ interface TestExportOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The `.env` file read locally. @default '.env' */
   readonly dotEnvPath?: string;
+  /**
+   * Send locally through the SSRF guard, as the deployed delivery function does: refuse
+   * loopback, private, link-local and metadata addresses unless the export allows them.
+   */
+  readonly blockPrivateNetwork?: boolean;
 }
 
 /** Clients of {@link runTestExport}; tests inject them, the CLI makes its own. */
@@ -229,6 +235,9 @@ const testLocally = async (
   if (!config) return EXIT_CODES.usage;
   const env = environmentWithDotEnv(options.env ?? process.env, options.dotEnvPath ?? '.env');
   const http = deps.http ?? createHttpClient();
+  const guardedHttp = options.blockPrivateNetwork
+    ? createHttpClient({ connect: guardedConnector() })
+    : undefined;
   try {
     const response = await answerTestInvocation(
       { [TEST_INVOCATION_KEY]: { export: options.export, ...(event ? { event } : {}) } },
@@ -236,11 +245,13 @@ const testLocally = async (
         exports: new Map(config.exports.map((exp) => [exp.name, exp])),
         secrets: new EnvSecretResolver(env),
         http,
+        ...(guardedHttp === undefined ? {} : { guardedHttp }),
       },
     );
     return printResponse(response, options.config, output);
   } finally {
     if (!deps.http) await http.close();
+    await guardedHttp?.close();
   }
 };
 
@@ -266,7 +277,14 @@ const runTestExport = async (
     if (!event) return EXIT_CODES.usage;
   }
   const { stage } = options;
-  if (stage !== undefined) return testThroughStage({ ...options, stage }, event, output, deps);
+  if (stage !== undefined) {
+    if (options.blockPrivateNetwork) {
+      output.err(
+        'note: --block-private-network is for local sends; the deployed function always refuses private addresses (unless the export sets allow_private_network: true)',
+      );
+    }
+    return testThroughStage({ ...options, stage }, event, output, deps);
+  }
   return testLocally(options, event, output, deps);
 };
 
@@ -284,6 +302,10 @@ const testExportCommand = (): Command =>
       "send through this stage's deployed delivery function (Lambda Invoke, standard AWS credentials)",
     )
     .option('--region <region>', 'AWS region of the stage (default: the standard AWS chain)')
+    .option(
+      '--block-private-network',
+      'refuse loopback, private, link-local and metadata addresses, as deployed deliveries do (not with --stage, where it is always on)',
+    )
     .action(
       async (options: {
         export: string;
@@ -291,6 +313,7 @@ const testExportCommand = (): Command =>
         event?: string;
         stage?: string;
         region?: string;
+        blockPrivateNetwork?: boolean;
       }) => {
         process.exitCode = await runTestExport(options, consoleOutput);
       },

@@ -8,6 +8,8 @@ import { Command } from 'commander';
 import { formatIssue } from '../shared/config/errors.js';
 import { configVariableNames, parseConfig } from '../shared/config/load.js';
 import type { ExportConfig, ObservabilityConfig } from '../shared/config/types.js';
+import { describeBody, effectiveFormat, presetAdvice } from '../shared/presets/advice.js';
+import { exportWithPreset } from '../shared/presets/index.js';
 import { type CliOutput, consoleOutput, EXIT_CODES, type ExitCode } from './io.js';
 
 /** The config `npm run validate` checks when no `--config` is given. */
@@ -48,12 +50,12 @@ const describeFilters = (exp: ExportConfig): string => {
 
 /** The summary lines of one export. */
 const summarizeExport = (exp: ExportConfig, variables: readonly string[]): string[] => {
-  const body = exp.webhook.body_template === undefined ? 'the event as JSON' : 'body_template';
-  const headers = Object.keys(exp.webhook.headers);
+  // With a preset's headers: what is sent, not only what is written.
+  const headers = Object.keys(exportWithPreset(exp).webhook.headers);
   return [
     exp.name,
     `  destination  ${exp.webhook.method} ${destinationHost(exp.webhook.url)} (${exp.destination}, timeout ${exp.webhook.timeout_seconds} s)`,
-    `  body         ${body}, format ${exp.format}`,
+    `  body         ${describeBody(exp)}, format ${effectiveFormat(exp)}`,
     `  headers      ${headers.length === 0 ? 'none' : headers.join(', ')}`,
     `  filters      ${describeFilters(exp)}`,
     `  retry        ${exp.retry.max_attempts} attempts, backoff ${exp.retry.backoff_seconds.join(', ')} s`,
@@ -116,6 +118,10 @@ const runValidate = async (options: ValidateOptions, output: CliOutput): Promise
     for (const line of summarizeExport(exp, variables.get(exp.name) ?? [])) output.out(line);
   }
   for (const warning of warnings) output.err(`WARNING: ${formatIssue(warning)}`);
+  for (const exp of config.exports) {
+    const advice = presetAdvice(exp);
+    if (advice !== undefined) output.err(`WARNING: ${advice}`);
+  }
   for (const line of missingVariableWarnings(config, options.env ?? process.env)) output.err(line);
   return EXIT_CODES.ok;
 };

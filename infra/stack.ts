@@ -14,7 +14,9 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { APP_PREFIX, functionName } from '../shared/queueNames.js';
 import {
+  batchingWindowSeconds,
   deliveryFunctionTimeoutSeconds,
+  eventSourceBatchSize,
   PLAIN_FUNCTION_TIMEOUT_SECONDS,
 } from '../shared/queueSettings.js';
 import { PipelineAlarms } from './constructs/pipelineAlarms.js';
@@ -184,17 +186,22 @@ class TapPassWebhooksStack extends Stack {
     for (const exportConfig of props.config.exports) {
       const exportQueues = queues.byExport.get(exportConfig.name);
       if (!exportQueues) continue;
+      const window = batchingWindowSeconds(exportConfig);
       this.deliveryFunction.function.addEventSource(
         new SqsEventSource(exportQueues.delivery, {
-          batchSize: exportConfig.delivery.batch_size,
+          // A batched export takes batch.max_events records, gathered for up to max_wait_seconds.
+          batchSize: eventSourceBatchSize(exportConfig),
+          ...(window > 0 ? { maxBatchingWindow: Duration.seconds(window) } : {}),
           maxConcurrency: exportConfig.delivery.max_concurrency,
           reportBatchItemFailures: true,
         }),
       );
     }
+    // The ingest queue too: a paused export raises its webhook.export_paused event there.
     this.allowSend(this.deliveryFunction, 'RetryAndDeadLetter', [
       ...queues.deliveryQueues,
       ...queues.deliveryDeadLetterQueues,
+      queues.ingest,
     ]);
 
     const parameterArns = ssmParameterArns(this, props.stage, props.config);

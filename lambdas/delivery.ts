@@ -3,10 +3,6 @@
  * retries or dead-letters, reporting partial batch failures. Thin: the work is `deliverRecord`
  * in shared/pipeline/deliver.ts.
  */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { defaultHttpClient } from '../shared/http.js';
 import { guardedHttpClient } from '../shared/networkGuard.js';
@@ -15,7 +11,8 @@ import {
   type DeliveryDeps,
   deliverRecord,
 } from '../shared/pipeline/deliver.js';
-import { combineSinks, type NoticeSink } from '../shared/pipeline/notices.js';
+import { deliverBatch } from '../shared/pipeline/deliverBatch.js';
+import { ExportGuards } from '../shared/pipeline/exportGuards.js';
 import {
   answerTestInvocation,
   isTestInvocation,
@@ -23,55 +20,48 @@ import {
   type TestInvocationDeps,
   type TestInvocationResponse,
 } from '../shared/testDelivery.js';
-import { createObservability, type Observability } from './observability.js';
 import { exportLocator, exportsByName, type Runtime, runtimeFromEnvironment } from './runtime.js';
+import { type HandlerObservability, observe, processRecords, sqsHandler } from './wiring.js';
 
-interface DeliveryHandlerDeps extends Omit<DeliveryDeps, 'notify'> {
-  readonly observability?: Observability;
-  readonly notify?: NoticeSink;
-}
+interface DeliveryHandlerDeps extends Omit<DeliveryDeps, 'notify'>, HandlerObservability {}
 
 /**
  * The middy-wrapped delivery handler with its dependencies injected. Records of a batch are
- * delivered concurrently (a batch holds at most 10).
+ * delivered concurrently (a batch holds at most 10); the batch of an export with `batch` goes
+ * to `deliverBatch` instead, which sends many events per request. Breakers and rate limiters
+ * live as long as the handler: one set per container on Lambda.
  *
  * @example
  * const handler = createDeliveryHandler({ sqs, queues, exports, http, secrets, exportOfQueueArn });
  */
 const createDeliveryHandler = (deps: DeliveryHandlerDeps) => {
-  const observability = deps.observability ?? createObservability({ functionName: 'delivery' });
-  const notify = deps.notify
-    ? combineSinks(observability.notify, deps.notify)
-    : observability.notify;
+  const { observability, notify } = observe('delivery', deps);
+  const guards = deps.guards ?? new ExportGuards();
   const { logger } = observability;
-  return middy<SQSEvent, SQSBatchResponse>()
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(observability.metrics))
-    .handler(async (event, context) => {
-      const clock = { remainingMs: () => context.getRemainingTimeInMillis() };
-      const recordHandler = async (record: SQSRecord) => {
-        try {
-          await deliverRecord(record, { ...deps, notify }, clock);
-        } catch (error) {
-          // Deferrals were already reported as notices; anything else is unexpected.
-          if (!(error instanceof DeliveryDeferredError)) {
-            logger.error('delivery failed; the record returns to its queue', {
-              message_id: record.messageId,
-              error,
-            });
-          }
-          throw error;
+  return sqsHandler(observability, async (event, context) => {
+    const clock = { remainingMs: () => context.getRemainingTimeInMillis() };
+    const first = event.Records[0];
+    const exportName = first && deps.exportOfQueueArn(first.eventSourceARN);
+    if (exportName !== undefined && deps.exports.get(exportName)?.batch !== undefined) {
+      const failures = await deliverBatch(event.Records, { ...deps, notify, guards }, clock);
+      return { batchItemFailures: failures };
+    }
+    const recordHandler = async (record: SQSRecord) => {
+      try {
+        await deliverRecord(record, { ...deps, notify, guards }, clock);
+      } catch (error) {
+        // Deferrals were already reported as notices; anything else is unexpected.
+        if (!(error instanceof DeliveryDeferredError)) {
+          logger.error('delivery failed; the record returns to its queue', {
+            message_id: record.messageId,
+            error,
+          });
         }
-      };
-      // One processor per invocation: its state must not be shared by concurrent invocations
-      // (the local stack runs several in one process).
-      const processor = new BatchProcessor(EventType.SQS);
-      return processPartialResponse(event, recordHandler, processor, {
-        context,
-        processInParallel: true,
-        throwOnFullBatchFailure: false,
-      });
-    });
+        throw error;
+      }
+    };
+    return processRecords(event, context, recordHandler);
+  });
 };
 
 let runtime: Runtime | undefined;
@@ -115,6 +105,8 @@ function handler(
       queues: runtime.queues,
       exports: exportsByName(runtime.config),
       http: defaultHttpClient(),
+      // The SSRF guard: deployed deliveries refuse private addresses unless the export allows them.
+      guardedHttp: guardedHttpClient(),
       secrets: runtime.secrets(),
       exportOfQueueArn: exportLocator(runtime.config, runtime.stage),
     });

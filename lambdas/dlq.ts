@@ -3,20 +3,12 @@
  * `webhook.dlq` event per dead letter and archives it. Thin: the work is `handleDeadLetter` in
  * shared/pipeline/deadLetters.ts.
  */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type DeadLetterDeps, handleDeadLetter } from '../shared/pipeline/deadLetters.js';
-import { combineSinks, type NoticeSink } from '../shared/pipeline/notices.js';
-import { createObservability, type Observability } from './observability.js';
 import { exportLocator, runtimeFromEnvironment } from './runtime.js';
+import { type HandlerObservability, observe, processRecords, sqsHandler } from './wiring.js';
 
-interface DlqHandlerDeps extends Omit<DeadLetterDeps, 'notify'> {
-  readonly observability?: Observability;
-  readonly notify?: NoticeSink;
-}
+interface DlqHandlerDeps extends Omit<DeadLetterDeps, 'notify'>, HandlerObservability {}
 
 /**
  * The middy-wrapped dead-letter handler with its dependencies injected.
@@ -25,33 +17,22 @@ interface DlqHandlerDeps extends Omit<DeadLetterDeps, 'notify'> {
  * const handler = createDlqHandler({ sqs, queues, exportOfQueueArn });
  */
 const createDlqHandler = (deps: DlqHandlerDeps) => {
-  const observability = deps.observability ?? createObservability({ functionName: 'dlq' });
-  const notify = deps.notify
-    ? combineSinks(observability.notify, deps.notify)
-    : observability.notify;
+  const { observability, notify } = observe('dlq', deps);
   const { logger } = observability;
-  return middy<SQSEvent, SQSBatchResponse>()
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(observability.metrics))
-    .handler(async (event, context) => {
-      const recordHandler = async (record: SQSRecord) => {
-        try {
-          await handleDeadLetter(record, { ...deps, notify });
-        } catch (error) {
-          logger.error('dead letter not handled; it returns to its queue', {
-            message_id: record.messageId,
-            error,
-          });
-          throw error;
-        }
-      };
-      const processor = new BatchProcessor(EventType.SQS);
-      return processPartialResponse(event, recordHandler, processor, {
-        context,
-        processInParallel: true,
-        throwOnFullBatchFailure: false,
-      });
-    });
+  return sqsHandler(observability, async (event, context) => {
+    const recordHandler = async (record: SQSRecord) => {
+      try {
+        await handleDeadLetter(record, { ...deps, notify });
+      } catch (error) {
+        logger.error('dead letter not handled; it returns to its queue', {
+          message_id: record.messageId,
+          error,
+        });
+        throw error;
+      }
+    };
+    return processRecords(event, context, recordHandler);
+  });
 };
 
 let instance: ReturnType<typeof createDlqHandler> | undefined;

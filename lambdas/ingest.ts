@@ -3,20 +3,12 @@
  * ones with their reason, and enqueues one delivery message per (event, matching export).
  * Thin: the work is `fanOut` in shared/pipeline/fanOut.ts.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type FanOutDeps, fanOut } from '../shared/pipeline/fanOut.js';
-import { combineSinks, type NoticeSink } from '../shared/pipeline/notices.js';
-import { createObservability, type Observability } from './observability.js';
 import { runtimeFromEnvironment } from './runtime.js';
+import { type HandlerObservability, observe, sqsHandler } from './wiring.js';
 
-interface IngestHandlerDeps extends Omit<FanOutDeps, 'notify'> {
-  readonly observability?: Observability;
-  /** Extra notice sink (the local stack prints from it, tests record it). */
-  readonly notify?: NoticeSink;
-}
+interface IngestHandlerDeps extends Omit<FanOutDeps, 'notify'>, HandlerObservability {}
 
 /**
  * The middy-wrapped ingest handler with its dependencies injected.
@@ -25,22 +17,16 @@ interface IngestHandlerDeps extends Omit<FanOutDeps, 'notify'> {
  * const handler = createIngestHandler({ sqs, config, queues });
  */
 const createIngestHandler = (deps: IngestHandlerDeps) => {
-  const observability = deps.observability ?? createObservability({ functionName: 'ingest' });
-  const notify = deps.notify
-    ? combineSinks(observability.notify, deps.notify)
-    : observability.notify;
-  return middy<SQSEvent, SQSBatchResponse>()
-    .use(injectLambdaContext(observability.logger))
-    .use(logMetrics(observability.metrics))
-    .handler(async (event) => {
-      const result = await fanOut(event.Records, { ...deps, notify });
-      if (result.batchItemFailures.length > 0) {
-        observability.logger.warn('records returned to the ingest queue for a retry', {
-          message_ids: result.batchItemFailures.map((failure) => failure.itemIdentifier),
-        });
-      }
-      return result;
-    });
+  const { observability, notify } = observe('ingest', deps);
+  return sqsHandler(observability, async (event) => {
+    const result = await fanOut(event.Records, { ...deps, notify });
+    if (result.batchItemFailures.length > 0) {
+      observability.logger.warn('records returned to the ingest queue for a retry', {
+        message_ids: result.batchItemFailures.map((failure) => failure.itemIdentifier),
+      });
+    }
+    return result;
+  });
 };
 
 let instance: ReturnType<typeof createIngestHandler> | undefined;

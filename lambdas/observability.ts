@@ -1,6 +1,7 @@
 /**
  * What the pipeline's notices become on Lambda: structured JSON logs (Powertools Logger) with
- * `audit_id` and `export` as keys, and EMF metrics (Powertools Metrics) per export. The local
+ * `audit_id` and `export` as keys, and EMF metrics (Powertools Metrics) per export, buffered
+ * during an invocation and written once at its end. The local
  * stack and tests pass their own sinks instead; the core never logs by itself.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -21,26 +22,45 @@ const METRIC_NAMES = {
   eventsParked: 'EventsParked',
   deferred: 'Deferred',
   dlqEventsRaised: 'DlqEventsRaised',
+  exportsPaused: 'ExportPaused',
+  batchRequests: 'BatchRequests',
 } as const;
 
 interface Observability {
   readonly logger: Logger;
+  /** Metrics without an export dimension (ingest counts). */
   readonly metrics: Metrics;
   readonly notify: NoticeSink;
+  /** Writes every buffered metric as EMF; the handlers call it at the end of an invocation. */
+  flushMetrics(): void;
 }
 
-/** Adds one metric with the export as its dimension, flushed as its own EMF record. */
-const exportMetric = (
-  metrics: Metrics,
-  exportName: string,
-  name: string,
-  unit: (typeof MetricUnit)[keyof typeof MetricUnit],
-  value: number,
-) => {
-  const single = metrics.singleMetric();
-  single.addDimension('export', exportName);
-  single.addMetric(name, unit, value);
-};
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+
+/**
+ * Buffers per-export metrics in one Metrics instance per export (the export is a default
+ * dimension), so an invocation writes one EMF record per export instead of one per value.
+ */
+class ExportMetrics {
+  readonly #byExport = new Map<string, Metrics>();
+
+  constructor(readonly create: (exportName: string) => Metrics) {}
+
+  add(exportName: string, name: string, unit: Unit, value: number): void {
+    let metrics = this.#byExport.get(exportName);
+    if (!metrics) {
+      metrics = this.create(exportName);
+      this.#byExport.set(exportName, metrics);
+    }
+    metrics.addMetric(name, unit, value);
+  }
+
+  flush(): void {
+    for (const metrics of this.#byExport.values()) {
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    }
+  }
+}
 
 const logNotice = (logger: Logger, notice: PipelineNotice): void => {
   switch (notice.type) {
@@ -99,6 +119,36 @@ const logNotice = (logger: Logger, notice: PipelineNotice): void => {
         dlq_audit_id: notice.dlqAuditId,
       });
       return;
+    case 'export_paused':
+      logger.error('export paused by its breaker; deliveries wait on the queue', {
+        export: notice.export,
+        reason: notice.reason,
+        failure_rate: notice.failureRate,
+        attempts: notice.attempts,
+        failures: notice.failures,
+        paused_until: notice.pausedUntil,
+        raised_audit_id: notice.raisedAuditId,
+      });
+      return;
+    case 'export_resumed':
+      logger.info('export resumed: a probe delivery succeeded', {
+        export: notice.export,
+        paused_for_seconds: notice.pausedForSeconds,
+      });
+      return;
+    case 'batch_attempt':
+      logger.info('batch delivery attempt', {
+        export: notice.export,
+        events: notice.events,
+        bytes: notice.bytes,
+        attempt: notice.attempt,
+        max_attempts: notice.maxAttempts,
+        status: notice.status,
+        error_class: notice.errorClass,
+        latency_ms: notice.latencyMs,
+        outcome: notice.outcome,
+      });
+      return;
     case 'dead_letter_archived':
       logger.info('dead letter archived', {
         export: notice.export,
@@ -109,7 +159,7 @@ const logNotice = (logger: Logger, notice: PipelineNotice): void => {
   }
 };
 
-const countNotice = (metrics: Metrics, notice: PipelineNotice): void => {
+const countNotice = (metrics: Metrics, perExport: ExportMetrics, notice: PipelineNotice): void => {
   switch (notice.type) {
     case 'fanned_out':
       metrics.addMetric(METRIC_NAMES.eventsIngested, MetricUnit.Count, notice.events);
@@ -118,29 +168,37 @@ const countNotice = (metrics: Metrics, notice: PipelineNotice): void => {
       metrics.addMetric(METRIC_NAMES.eventsParked, MetricUnit.Count, 1);
       return;
     case 'attempt':
-      exportMetric(
-        metrics,
-        notice.export,
-        METRIC_NAMES.latency,
-        MetricUnit.Milliseconds,
-        notice.latencyMs,
-      );
+      perExport.add(notice.export, METRIC_NAMES.latency, MetricUnit.Milliseconds, notice.latencyMs);
       if (notice.outcome === 'success') {
-        exportMetric(metrics, notice.export, METRIC_NAMES.delivered, MetricUnit.Count, 1);
+        perExport.add(notice.export, METRIC_NAMES.delivered, MetricUnit.Count, 1);
       }
       return;
     case 'retry_scheduled':
-      exportMetric(metrics, notice.export, METRIC_NAMES.retried, MetricUnit.Count, 1);
+      perExport.add(notice.export, METRIC_NAMES.retried, MetricUnit.Count, 1);
       return;
     case 'dead_lettered':
-      exportMetric(metrics, notice.export, METRIC_NAMES.deadLettered, MetricUnit.Count, 1);
+      perExport.add(notice.export, METRIC_NAMES.deadLettered, MetricUnit.Count, 1);
       return;
     case 'deferred':
-      exportMetric(metrics, notice.export, METRIC_NAMES.deferred, MetricUnit.Count, 1);
+      perExport.add(notice.export, METRIC_NAMES.deferred, MetricUnit.Count, 1);
       return;
     case 'dlq_event_raised':
-      exportMetric(metrics, notice.export, METRIC_NAMES.dlqEventsRaised, MetricUnit.Count, 1);
+      perExport.add(notice.export, METRIC_NAMES.dlqEventsRaised, MetricUnit.Count, 1);
       return;
+    case 'export_paused':
+      // Only new pauses: a failed probe continues the same one.
+      if (notice.raisedAuditId !== undefined || notice.reason !== 'probe_failed') {
+        perExport.add(notice.export, METRIC_NAMES.exportsPaused, MetricUnit.Count, 1);
+      }
+      return;
+    case 'batch_attempt':
+      perExport.add(notice.export, METRIC_NAMES.batchRequests, MetricUnit.Count, 1);
+      perExport.add(notice.export, METRIC_NAMES.latency, MetricUnit.Milliseconds, notice.latencyMs);
+      if (notice.outcome === 'success') {
+        perExport.add(notice.export, METRIC_NAMES.delivered, MetricUnit.Count, notice.events);
+      }
+      return;
+    case 'export_resumed':
     case 'dead_letter_archived':
       return;
   }
@@ -160,19 +218,39 @@ const createObservability = (options: {
   readonly metrics?: Metrics;
 }): Observability => {
   const logger = options.logger ?? new Logger({ serviceName: SERVICE_NAME });
+  const stage = options.stage ?? process.env.TAPPASS_STAGE ?? 'local';
   const metrics =
     options.metrics ??
     new Metrics({
       namespace: METRICS_NAMESPACE,
       serviceName: SERVICE_NAME,
       functionName: options.functionName,
-      defaultDimensions: { stage: options.stage ?? process.env.TAPPASS_STAGE ?? 'local' },
+      defaultDimensions: { stage },
+      logger,
     });
+  const perExport = new ExportMetrics(
+    (exportName) =>
+      new Metrics({
+        namespace: METRICS_NAMESPACE,
+        serviceName: SERVICE_NAME,
+        defaultDimensions: { stage, export: exportName },
+        logger,
+      }),
+  );
   const notify: NoticeSink = (notice) => {
     logNotice(logger, notice);
-    countNotice(metrics, notice);
+    countNotice(metrics, perExport, notice);
   };
-  return { logger, metrics, notify };
+  return {
+    logger,
+    metrics,
+    notify,
+    flushMetrics: () => {
+      perExport.flush();
+      // An invocation with nothing to count (all deferred, say) writes nothing, not a warning.
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    },
+  };
 };
 
 export type { Observability };

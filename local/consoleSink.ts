@@ -24,6 +24,23 @@ const formatNotice = (notice: PipelineNotice, now: Date): string | undefined => 
       return `${at}  ingest  ${notice.auditId ?? notice.sourceMessageId}  PARKED (${notice.reason}): ${notice.detail}`;
     case 'deferred':
       return `${at}  ${notice.export}  ${notice.auditId ?? '-'}  deferred ${notice.visibleAgainInSeconds} s: ${notice.why}`;
+    case 'export_paused': {
+      const rate =
+        notice.failureRate === undefined
+          ? ''
+          : ` (${Math.round(notice.failureRate * 100)}% failed)`;
+      const raised = notice.raisedAuditId
+        ? `; raised webhook.export_paused ${notice.raisedAuditId}`
+        : '';
+      return `${at}  ${notice.export}  PAUSED (${notice.reason})${rate} until ${notice.pausedUntil}${raised}`;
+    }
+    case 'export_resumed':
+      return `${at}  ${notice.export}  RESUMED after ${notice.pausedForSeconds} s: the probe delivery succeeded`;
+    case 'batch_attempt': {
+      const status = notice.status ?? notice.errorClass ?? 'no response';
+      const mark = notice.outcome === 'success' ? 'delivered' : notice.outcome;
+      return `${at}  ${notice.export}  batch of ${notice.events} (${notice.bytes} bytes)  ${status}  attempt ${notice.attempt}/${notice.maxAttempts}  ${notice.latencyMs} ms  ${mark}`;
+    }
     case 'fanned_out':
     case 'dead_letter_archived':
       return undefined;

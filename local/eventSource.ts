@@ -5,6 +5,9 @@
  * What it reproduces of Lambda's SQS poller:
  * - batches of up to `batchSize` records in Lambda's record format, at most `maxConcurrency`
  *   invocations at once;
+ * - a batching window (`maxBatchingWindowMs`): once a first record is received, it keeps
+ *   receiving until the batch is full or the window has passed (batches beyond SQS's 10 records
+ *   per receive need one);
  * - the handler's partial batch response (`ReportBatchItemFailures`): listed records stay on the
  *   queue and come back after their visibility timeout, the others are deleted;
  * - a handler that throws, times out or returns an unusable response fails the whole batch;
@@ -28,8 +31,13 @@ interface EventSourceOptions {
   readonly queueUrl: string;
   readonly handler: SqsBatchHandler;
   readonly functionName: string;
-  /** Records per invocation, 1-10. @default 10 */
+  /** Records per invocation: 1-10, or up to 10,000 with a batching window. @default 10 */
   readonly batchSize?: number;
+  /**
+   * How long to keep gathering records for a batch that is not full yet (Lambda's
+   * `MaximumBatchingWindowInSeconds`). @default 0
+   */
+  readonly maxBatchingWindowMs?: number;
   /** Invocations at once. @default 2 */
   readonly maxConcurrency?: number;
   /** The function timeout; an invocation past it counts as failed. @default 30000 */
@@ -129,6 +137,7 @@ class EventSourceMapping {
   constructor(options: EventSourceOptions) {
     this.#options = {
       batchSize: 10,
+      maxBatchingWindowMs: 0,
       maxConcurrency: 2,
       functionTimeoutMs: 30_000,
       waitTimeSeconds: 1,
@@ -172,31 +181,67 @@ class EventSourceMapping {
       try {
         // Not aborted from outside: a receive cut short could leave messages the server has
         // already handed out invisible until their timeout. A long poll ends within seconds.
-        const response = await this.#options.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: this.#options.queueUrl,
-            MaxNumberOfMessages: this.#options.batchSize,
-            WaitTimeSeconds: this.#options.waitTimeSeconds,
-            MessageSystemAttributeNames: ['All'],
-            MessageAttributeNames: ['All'],
-          }),
-        );
-        messages = response.Messages ?? [];
+        messages = await this.#receive(this.#options.batchSize, this.#options.waitTimeSeconds);
       } catch {
         if (signal.aborted) return;
         // The server is briefly unreachable: back off a little instead of spinning.
         await new Promise((resolve) => setTimeout(resolve, 200));
         continue;
       }
+      if (messages.length > 0) messages = await this.#fill(messages);
       // Received is in flight: a batch that arrives while stopping is still handled, so that
       // stopping leaves nothing invisible behind.
       if (messages.length > 0) await this.#invoke(messages);
     }
   }
 
+  /** One receive of up to `wanted` records (SQS hands out at most 10 at a time). */
+  async #receive(wanted: number, waitTimeSeconds: number): Promise<Message[]> {
+    const response = await this.#options.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.#options.queueUrl,
+        MaxNumberOfMessages: Math.min(wanted, 10),
+        WaitTimeSeconds: waitTimeSeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    return response.Messages ?? [];
+  }
+
+  /** The batching window: gathers more records until the batch is full or the window ends. */
+  async #fill(first: Message[]): Promise<Message[]> {
+    const { batchSize, maxBatchingWindowMs } = this.#options;
+    const messages = [...first];
+    const deadline = Date.now() + maxBatchingWindowMs;
+    while (messages.length < batchSize && !this.#abort.signal.aborted) {
+      const remainingMs = deadline - Date.now();
+      if (remainingMs <= 0) break;
+      let more: Message[];
+      try {
+        more = await this.#receive(batchSize - messages.length, Math.floor(remainingMs / 1000));
+      } catch {
+        break;
+      }
+      messages.push(...more);
+      // A short poll (under a second left) that found nothing: pause instead of spinning.
+      if (more.length === 0 && remainingMs < 1000) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100, remainingMs)));
+      }
+    }
+    return messages;
+  }
+
   async #invoke(messages: readonly Message[]): Promise<void> {
     const { functionName, functionTimeoutMs, handler, region } = this.#options;
-    const event = toSqsEvent(messages, await this.#arn(), region);
+    let queueArn: string;
+    try {
+      queueArn = await this.#arn();
+    } catch {
+      // No ARN, no invocation: the batch comes back after its visibility timeout.
+      return;
+    }
+    const event = toSqsEvent(messages, queueArn, region);
     const context = lambdaContext({ functionName, timeoutMs: functionTimeoutMs, region });
     this.stats.invocations++;
     this.stats.records += messages.length;

@@ -14,12 +14,17 @@ import { createObservability, METRICS_NAMESPACE } from '../lambdas/observability
 import { exportLocator, exportsByName } from '../lambdas/runtime.js';
 import type { ObservabilityConfig } from '../shared/config/types.js';
 import { defaultHttpClient, type HttpClient } from '../shared/http.js';
+import { ExportGuards, RATE_SCOPES } from '../shared/pipeline/exportGuards.js';
 import { ignoreNotices, type NoticeSink } from '../shared/pipeline/notices.js';
+import type { PresetOptions } from '../shared/presets/index.js';
 import { type QueueDirectory, queueDirectory, queueNames } from '../shared/queueNames.js';
 import {
+  batchingWindowSeconds,
   DEAD_LETTER_RETENTION_SECONDS,
   DLQ_MAX_RECEIVE_COUNT,
   deliveryFunctionTimeoutSeconds,
+  deliveryVisibilityTimeoutFor,
+  eventSourceBatchSize,
   INGEST_MAX_RECEIVE_COUNT,
   maxReceiveCountFor,
   PLAIN_FUNCTION_TIMEOUT_SECONDS,
@@ -36,6 +41,12 @@ interface LocalPipelineOptions {
   /** @default 'local' */
   readonly stage?: string;
   readonly http?: HttpClient;
+  /**
+   * The SSRF guard, off by default locally: when set, exports without
+   * `allow_private_network: true` send through it (`start --block-private-network`, tests),
+   * as the deployed delivery function does with `guardedHttpClient()`.
+   */
+  readonly guardedHttp?: HttpClient;
   /** Receives every pipeline notice (console lines, test assertions). */
   readonly notify?: NoticeSink;
   /** Called after every handler invocation. */
@@ -56,6 +67,11 @@ interface LocalPipelineOptions {
    * delivery step; tests shorten it. @default 10
    */
   readonly infraRetrySeconds?: number;
+  /**
+   * How destination presets are chosen; tests pass a local host as a Slack host (they cannot
+   * reach hooks.slack.com). @default the production Slack hosts
+   */
+  readonly presets?: PresetOptions;
 }
 
 const queueArn = async (sqs: SQSClient, queueUrl: string): Promise<string> => {
@@ -114,7 +130,6 @@ const createPipelineQueues = async (
     VisibilityTimeout: visibility(PLAIN_FUNCTION_TIMEOUT_SECONDS),
     RedrivePolicy: redrive(ingestDlqArn, INGEST_MAX_RECEIVE_COUNT),
   });
-  const deliveryTimeout = deliveryFunctionTimeoutSeconds(config);
   for (const exportConfig of config.exports) {
     const dlqUrl = await createQueue(sqs, names.deliveryDlq(exportConfig.name), {
       ...retention(DEAD_LETTER_RETENTION_SECONDS),
@@ -123,7 +138,9 @@ const createPipelineQueues = async (
     });
     await createQueue(sqs, names.delivery(exportConfig.name), {
       ...retention(SOURCE_RETENTION_SECONDS),
-      VisibilityTimeout: visibility(deliveryTimeout),
+      VisibilityTimeout: String(
+        visibilityOverride ?? deliveryVisibilityTimeoutFor(config, exportConfig),
+      ),
       RedrivePolicy: redrive(await queueArn(sqs, dlqUrl), maxReceiveCountFor(exportConfig)),
     });
   }
@@ -183,12 +200,16 @@ class LocalPipeline {
       queues,
       exports: exportsByName(config),
       http: options.http ?? defaultHttpClient(),
+      ...(options.guardedHttp === undefined ? {} : { guardedHttp: options.guardedHttp }),
       secrets: options.secrets,
       exportOfQueueArn,
       notify,
+      // One process runs every invocation here: it enforces the whole rate limit, not a share.
+      guards: new ExportGuards({ rateScope: RATE_SCOPES.process }),
       ...(options.infraRetrySeconds === undefined
         ? {}
         : { infraRetrySeconds: options.infraRetrySeconds }),
+      ...(options.presets === undefined ? {} : { presets: options.presets }),
       observability: localObservability('delivery', options.logLevel),
     });
     const dlq = createDlqHandler({
@@ -214,7 +235,8 @@ class LocalPipeline {
           handler: delivery,
           functionName: 'delivery',
           functionTimeoutMs: deliveryFunctionTimeoutSeconds(config) * 1000,
-          batchSize: exportConfig.delivery.batch_size,
+          batchSize: eventSourceBatchSize(exportConfig),
+          maxBatchingWindowMs: batchingWindowSeconds(exportConfig) * 1000,
           maxConcurrency: options.deliveryConcurrency ?? exportConfig.delivery.max_concurrency,
         }),
         new EventSourceMapping({

@@ -65,7 +65,14 @@ const startEmbeddedSqs = async (options: EmbeddedSqsOptions = {}): Promise<Embed
 
 /** An SQS client for a local endpoint (the embedded server or any SQS-compatible one). */
 const localSqsClient = (endpoint: string): SQSClient =>
-  new SQSClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  new SQSClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    // Every event source holds a socket in a long poll; the SDK's default of 50 would starve
+    // the sends and deletes of a local stack with several exports.
+    requestHandler: { httpAgent: { keepAlive: true, maxSockets: 500 } },
+  });
 
 export type { EmbeddedSqsOptions, EmbeddedSqsServer };
 export { LOCAL_CREDENTIALS, LOCAL_REGION, localSqsClient, startEmbeddedSqs };

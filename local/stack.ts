@@ -9,6 +9,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { configVariableNames } from '../shared/config/index.js';
 import type { ObservabilityConfig } from '../shared/config/types.js';
 import type { AuditEvent } from '../shared/events.js';
+import { createHttpClient } from '../shared/http.js';
+import { guardedConnector } from '../shared/networkGuard.js';
 import { combineSinks, type NoticeSink } from '../shared/pipeline/notices.js';
 import { sendMessages } from '../shared/queues.js';
 import { EnvSecretResolver } from '../shared/secrets.js';
@@ -46,6 +48,17 @@ interface LocalStackOptions {
   readonly port?: number;
   /** Keep queues and messages in SQLite under this directory across restarts. */
   readonly dataDir?: string;
+  /**
+   * Visibility timeout of every queue instead of 6x the function timeout: how soon a record
+   * that was in flight when the stack died is delivered again after a restart.
+   */
+  readonly visibilityTimeoutSeconds?: number;
+  /**
+   * Turn the SSRF guard on, as when deployed: exports without `allow_private_network: true`
+   * may not reach loopback, private, link-local or metadata addresses. Off by default: the
+   * local stack runs on the user's machine, where receivers are often on 127.0.0.1.
+   */
+  readonly blockPrivateNetwork?: boolean;
   readonly write: (line: string) => void;
   readonly notify?: NoticeSink;
 }
@@ -86,12 +99,19 @@ const startLocalStack = async (options: LocalStackOptions): Promise<LocalStack> 
   }
   const sqs = localSqsClient(server.endpoint);
   const printLines = consoleSink(options.write);
+  const guardedHttp = options.blockPrivateNetwork
+    ? createHttpClient({ connect: guardedConnector() })
+    : undefined;
   const pipeline = await LocalPipeline.start({
     sqs,
     config: options.config,
     stage: LOCAL_STAGE,
     secrets: new EnvSecretResolver(options.env),
+    ...(guardedHttp === undefined ? {} : { guardedHttp }),
     notify: options.notify ? combineSinks(printLines, options.notify) : printLines,
+    ...(options.visibilityTimeoutSeconds === undefined
+      ? {}
+      : { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
   });
   return {
     endpoint: server.endpoint,
@@ -113,6 +133,7 @@ const startLocalStack = async (options: LocalStackOptions): Promise<LocalStack> 
     },
     stop: async () => {
       await pipeline.stop();
+      await guardedHttp?.close();
       await server.stop();
     },
   };

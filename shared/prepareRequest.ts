@@ -7,6 +7,8 @@ import type { ExportConfig } from './config/types.js';
 import type { AuditEvent } from './events.js';
 import type { OutgoingRequest } from './http.js';
 import { deliveryId } from './pipeline/messages.js';
+import { exportWithPreset, type PresetOptions } from './presets/index.js';
+import { signingHeaders, WEBHOOK_HEADERS } from './signing.js';
 import { bodyForExport } from './template.js';
 import { substituteVariables } from './variables.js';
 
@@ -21,21 +23,38 @@ const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 
 const CONTENT_TYPES = { json: 'application/json', text: 'text/plain; charset=utf-8' } as const;
 
+/** Options of {@link prepareRequest}. */
+interface PrepareRequestOptions {
+  /** How presets are chosen (tests pass their own Slack hosts). */
+  readonly presets?: PresetOptions;
+}
+
 const hasHeader = (headers: Readonly<Record<string, string>>, name: string): boolean =>
   Object.keys(headers).some((key) => key.toLowerCase() === name.toLowerCase());
 
 /**
- * Builds the request for one event. Throws `TemplateError` (render, invalid JSON) and
- * `MissingVariableError`; both are permanent for this event.
+ * Builds the request for one event. Throws `TemplateError` (render, invalid JSON),
+ * `MissingVariableError` and `SigningSecretError` (a signing secret's value cannot be a key);
+ * all are permanent for this event.
+ *
+ * The export's preset (named, or `slack` detected from the resolved URL) supplies the body
+ * template and headers the export does not set itself.
+ *
+ * Every request carries the delivery id twice, as `Idempotency-Key` and `webhook-id`; with
+ * `webhook.signing` also `webhook-timestamp` and `webhook-signature` (Standard Webhooks).
  *
  * @example
  * const request = await prepareRequest(exportConfig, event, { PD_ROUTING_KEY: 'abc' });
  */
 const prepareRequest = async (
-  exportConfig: ExportConfig,
+  configured: ExportConfig,
   event: AuditEvent,
   variables: Readonly<Record<string, string>>,
+  options: PrepareRequestOptions = {},
 ): Promise<OutgoingRequest> => {
+  // The URL first: resolved, its host may imply the slack preset (see shared/presets/).
+  const url = substituteVariables(configured.webhook.url, variables, configured.name);
+  const exportConfig = exportWithPreset(configured, url, options.presets);
   const { webhook } = exportConfig;
   const body = await bodyForExport(exportConfig).render(event, variables);
   const headers: Record<string, string> = {};
@@ -45,16 +64,28 @@ const prepareRequest = async (
   if (!hasHeader(headers, 'content-type'))
     headers['Content-Type'] = CONTENT_TYPES[exportConfig.format];
   if (!hasHeader(headers, 'user-agent')) headers['User-Agent'] = USER_AGENT;
-  if (!hasHeader(headers, IDEMPOTENCY_HEADER)) {
-    headers[IDEMPOTENCY_HEADER] = deliveryId(event.audit_id, exportConfig.name);
+  const id = deliveryId(event.audit_id, exportConfig.name);
+  if (!hasHeader(headers, IDEMPOTENCY_HEADER)) headers[IDEMPOTENCY_HEADER] = id;
+  // Sent signed or not: the Standard Webhooks name of the same id (see shared/signing.ts).
+  if (!hasHeader(headers, WEBHOOK_HEADERS.id)) headers[WEBHOOK_HEADERS.id] = id;
+  // Signed last, over the body exactly as it will be sent.
+  if (webhook.signing !== undefined) {
+    const signed = signingHeaders(webhook.signing, {
+      exportName: exportConfig.name,
+      id,
+      body,
+      variables,
+    });
+    Object.assign(headers, signed);
   }
   return {
     method: webhook.method,
-    url: substituteVariables(webhook.url, variables, exportConfig.name),
+    url,
     headers,
     body,
     timeoutMs: webhook.timeout_seconds * 1000,
   };
 };
 
+export type { PrepareRequestOptions };
 export { IDEMPOTENCY_HEADER, prepareRequest, USER_AGENT };

@@ -45,6 +45,28 @@ const visibilityTimeoutFor = (functionTimeoutSeconds: number): number => 6 * fun
 const maxReceiveCountFor = (exportConfig: ExportConfig): number =>
   exportConfig.retry.max_attempts + REDRIVE_HEADROOM;
 
+/**
+ * Records per invocation of an export's event source: `batch.max_events` for a batched export
+ * (up to 10,000, with a batching window), else `delivery.batch_size`.
+ */
+const eventSourceBatchSize = (exportConfig: ExportConfig): number =>
+  exportConfig.batch?.max_events ?? exportConfig.delivery.batch_size;
+
+/** The batching window of an export's event source in seconds; 0 for none. */
+const batchingWindowSeconds = (exportConfig: ExportConfig): number =>
+  exportConfig.batch?.max_wait_seconds ?? 0;
+
+/**
+ * Visibility timeout of an export's delivery queue: six times the function timeout, plus the
+ * batching window (records are already received while the event source gathers the batch).
+ */
+const deliveryVisibilityTimeoutFor = (
+  config: ObservabilityConfig,
+  exportConfig: ExportConfig,
+): number =>
+  visibilityTimeoutFor(deliveryFunctionTimeoutSeconds(config)) +
+  batchingWindowSeconds(exportConfig);
+
 /** `maxReceiveCount` of the ingest queue: a record failing this often is parked as it is. */
 const INGEST_MAX_RECEIVE_COUNT = 5;
 
@@ -52,9 +74,12 @@ const INGEST_MAX_RECEIVE_COUNT = 5;
 const DLQ_MAX_RECEIVE_COUNT = 10;
 
 export {
+  batchingWindowSeconds,
   DEAD_LETTER_RETENTION_SECONDS,
   DLQ_MAX_RECEIVE_COUNT,
   deliveryFunctionTimeoutSeconds,
+  deliveryVisibilityTimeoutFor,
+  eventSourceBatchSize,
   INGEST_MAX_RECEIVE_COUNT,
   longestTimeoutSeconds,
   maxReceiveCountFor,

@@ -10,6 +10,7 @@ import { Drop, Liquid, type Template, toValue } from 'liquidjs';
 import type { BodyFormat, ExportConfig } from './config/types.js';
 import type { AuditEvent } from './events.js';
 import { MissingVariableError } from './secretErrors.js';
+import { TEMPLATE_FILTERS } from './templateFilters.js';
 import { PRIVATE_NAMES, rewriteTemplateSource } from './templateSource.js';
 import {
   findMalformedReferences,
@@ -140,6 +141,7 @@ const liquid = new Liquid({
 });
 liquid.registerFilter(PRIVATE_NAMES.valueFilter, jsonValueFilter);
 liquid.registerFilter(PRIVATE_NAMES.stringFilter, jsonStringFilter);
+for (const [name, filter] of Object.entries(TEMPLATE_FILTERS)) liquid.registerFilter(name, filter);
 
 let parseCount = 0;
 

@@ -15,9 +15,11 @@ import {
 import { matchesFilters } from './filter.js';
 import type { HttpClient, SendResult } from './http.js';
 import { prepareRequest } from './prepareRequest.js';
-import { classifyResult, type Verdict } from './retry.js';
+import { classifyFor, type PresetOptions } from './presets/index.js';
+import type { Verdict } from './retry.js';
 import { MissingVariableError, SecretsError } from './secretErrors.js';
 import type { SecretResolver } from './secrets.js';
+import { maskSignatures, SigningSecretError } from './signing.js';
 import { syntheticEvent } from './syntheticEvent.js';
 import { TemplateError } from './template.js';
 import { exportVariableNames, maskHeaders, redactSecrets } from './variables.js';
@@ -67,6 +69,8 @@ interface TestDeliveryInput {
    * delivery function uses it, so a test shows what a real delivery would meet.
    */
   readonly guardedHttp?: HttpClient;
+  /** How presets are chosen, as in the delivery function. @default the production hosts */
+  readonly presets?: PresetOptions;
 }
 
 const redactResult = (result: SendResult, secretValues: readonly string[]): SendResult => {
@@ -101,7 +105,7 @@ const testDelivery = async (input: TestDeliveryInput): Promise<TestDeliveryRepor
     exportConfig.name,
   );
   const secretValues = Object.values(variables);
-  const request = await prepareRequest(exportConfig, event, variables);
+  const request = await prepareRequest(exportConfig, event, variables, { presets: input.presets });
   // The same choice as the delivery step (shared/pipeline/deliver.ts).
   const client = exportConfig.webhook.allow_private_network
     ? input.http
@@ -119,12 +123,13 @@ const testDelivery = async (input: TestDeliveryInput): Promise<TestDeliveryRepor
     request: {
       method: request.method,
       url: redactSecrets(request.url, secretValues),
-      headers: maskHeaders(request.headers, secretValues),
+      // Signatures are derived from secrets: shown as `v1,***`.
+      headers: maskSignatures(maskHeaders(request.headers, secretValues)),
       bodyBytes: Buffer.byteLength(request.body, 'utf8'),
       timeoutSeconds: exportConfig.webhook.timeout_seconds,
     },
     result,
-    verdict: classifyResult(result),
+    verdict: classifyFor(exportConfig, result, request.url, input.presets),
     maxAttempts: exportConfig.retry.max_attempts,
   };
 };
@@ -151,6 +156,8 @@ const TEST_INVOCATION_ERRORS = {
   template: 'template',
   /** The secret store failed (SSM throttled, access denied). */
   secrets: 'secrets',
+  /** A signing secret's value cannot be used as a key (not base64 after whsec_, too short). */
+  invalidSecret: 'invalid_secret',
 } as const;
 
 type TestInvocationErrorCode = (typeof TEST_INVOCATION_ERRORS)[keyof typeof TEST_INVOCATION_ERRORS];
@@ -253,6 +260,9 @@ const answerTestInvocation = async (
         message: error.message,
         variables: error.variables,
       });
+    }
+    if (error instanceof SigningSecretError) {
+      return failure({ code: TEST_INVOCATION_ERRORS.invalidSecret, message: error.message });
     }
     if (error instanceof SecretsError) {
       return failure({ code: TEST_INVOCATION_ERRORS.secrets, message: error.message });

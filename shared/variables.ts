@@ -8,6 +8,7 @@
  * `${%` are not references: they are a literal `$` followed by Liquid (`${{ amount }}`).
  */
 import type { ExportConfig } from './config/types.js';
+import { exportWithPreset } from './presets/registry.js';
 import { MissingVariableError } from './secretErrors.js';
 
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
@@ -87,14 +88,20 @@ const findMalformedReferences = (text: string): MalformedReference[] => {
 };
 
 /**
- * Every variable an export needs: its url, header values and body template, each name once.
+ * Every variable an export needs: its url, header values, body template and signing secrets,
+ * its preset's included, each name once. Everything listed here is resolved before a send, provisioned as an SSM
+ * parameter when deployed, and redacted from output.
  *
  * @example
  * exportVariableNames(config.exports[0]); // ['PD_ROUTING_KEY']
  */
-const exportVariableNames = (exp: ExportConfig): string[] => {
+const exportVariableNames = (exportConfig: ExportConfig): string[] => {
+  // With its preset's template and headers where the export has none of its own (a preset
+  // detected at send time needs no variables; see shared/presets/registry.ts).
+  const exp = exportWithPreset(exportConfig);
   const texts = [exp.webhook.url, ...Object.values(exp.webhook.headers)];
   if (exp.webhook.body_template !== undefined) texts.push(exp.webhook.body_template);
+  texts.push(...(exp.webhook.signing?.secrets ?? []));
   return [...new Set(texts.flatMap(findVariableReferences))];
 };
 

@@ -14,7 +14,7 @@ import { queueNames } from '../../shared/queueNames.js';
 import {
   DEAD_LETTER_RETENTION_SECONDS,
   DLQ_MAX_RECEIVE_COUNT,
-  deliveryFunctionTimeoutSeconds,
+  deliveryVisibilityTimeoutFor,
   INGEST_MAX_RECEIVE_COUNT,
   maxReceiveCountFor,
   PLAIN_FUNCTION_TIMEOUT_SECONDS,
@@ -79,9 +79,6 @@ class PipelineQueues extends Construct {
       redriveSourceNames: exportNames.map((name) => names.deliveryDlq(name)),
     }).queue;
 
-    const deliveryVisibility = Duration.seconds(
-      visibilityTimeoutFor(deliveryFunctionTimeoutSeconds(props.config)),
-    );
     const byExport = new Map<string, ExportQueues>();
     for (const exportConfig of props.config.exports) {
       const scopeOfExport = new Construct(this, `Export-${exportConfig.name}`);
@@ -95,7 +92,9 @@ class PipelineQueues extends Construct {
       const delivery = new SecureQueue(scopeOfExport, 'Delivery', {
         queueName: names.delivery(exportConfig.name),
         retention: sourceRetention,
-        visibilityTimeout: deliveryVisibility,
+        visibilityTimeout: Duration.seconds(
+          deliveryVisibilityTimeoutFor(props.config, exportConfig),
+        ),
         deadLetterQueue: { queue: deadLetters, maxReceiveCount: maxReceiveCountFor(exportConfig) },
       }).queue;
       byExport.set(exportConfig.name, { delivery, deadLetters });

@@ -10,6 +10,8 @@
  */
 import { isSeverity } from '../events.js';
 import type { ExportFilters } from '../filter.js';
+import { isPresetName } from '../presets/names.js';
+import { PRESETS } from '../presets/registry.js';
 import { syntheticEvent } from '../syntheticEvent.js';
 import { compileBody } from '../template.js';
 import { findMalformedReferences, findVariableReferences } from '../variables.js';
@@ -171,6 +173,8 @@ const templatePosition = (
 /**
  * The body template parses as Liquid and, with `format: json`, renders to valid JSON for a
  * synthetic event passing the export's filters, every `${VAR}` standing for `placeholder`.
+ * Without a `body_template`, the template of the export's `preset` is checked the same way
+ * (always JSON: `format: text` with a preset's template is an error).
  */
 const checkTemplate = async (
   exp: Record<string, unknown>,
@@ -179,18 +183,35 @@ const checkTemplate = async (
 ): Promise<void> => {
   const webhook = exp.webhook;
   if (!isRecord(webhook)) return;
-  const template = webhook.body_template;
+  const preset =
+    webhook.body_template === undefined && isPresetName(webhook.preset)
+      ? PRESETS[webhook.preset]
+      : undefined;
+  const template = preset?.bodyTemplate ?? webhook.body_template;
   // Malformed `${...}` are reported by the schema, each at its place.
   if (typeof template !== 'string' || template === '') return;
   if (findMalformedReferences(template).length > 0) return;
-  const path: KeyPath = ['exports', index, 'webhook', 'body_template'];
+  const path: KeyPath = ['exports', index, 'webhook', preset ? 'preset' : 'body_template'];
   const exportName = typeof exp.name === 'string' ? exp.name : `exports[${index}]`;
+  if (preset !== undefined && exp.format === 'text') {
+    report(
+      context.issues,
+      context,
+      ['exports', index, 'format'],
+      `is text, but the ${preset.name} preset sends JSON; remove format: text, or write your own body_template`,
+    );
+  }
   // An unknown format is reported by the schema; then only the Liquid syntax is checked.
-  const format: BodyFormat = exp.format === undefined || exp.format === 'json' ? 'json' : 'text';
+  const format: BodyFormat =
+    preset !== undefined || exp.format === undefined || exp.format === 'json' ? 'json' : 'text';
   let compiled: ReturnType<typeof compileBody>;
   try {
     compiled = compileBody({ exportName, template, format });
   } catch (error) {
+    if (preset !== undefined) {
+      report(context.issues, context, path, `the preset's template: ${errorText(error)}`);
+      return;
+    }
     const { offset, message } = templatePosition(template, errorText(error));
     report(context.issues, context, path, message, context.locate.value(path, offset));
     return;

@@ -16,12 +16,22 @@ export {
   renderJsonSchemaFile,
 } from './schema.js';
 export type {
+  BatchConfig,
+  BatchEncoding,
   BodyFormat,
+  BreakerConfig,
   DeliveryTuning,
   ExportConfig,
   HttpMethod,
   ObservabilityConfig,
   RetryConfig,
+  SigningConfig,
   WebhookConfig,
 } from './types.js';
-export { BODY_FORMATS, DEFAULTS, HTTP_METHODS } from './types.js';
+export {
+  BATCH_ENCODINGS,
+  BODY_FORMATS,
+  DEFAULTS,
+  FLOW_CONTROL_DEFAULTS,
+  HTTP_METHODS,
+} from './types.js';

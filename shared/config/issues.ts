@@ -9,13 +9,21 @@ import { formatPath, type KeyPath, type Locator } from './positions.js';
 import { suggest } from './suggest.js';
 import { describeValue, expectedWords, orList } from './wording.js';
 
-/** The schema inside wrappers (`.default()`, `.optional()`) that do not change the shape. */
+/**
+ * The schema inside wrappers (`.default()`, `.optional()`) that do not change the shape, and
+ * the input side of a `.transform()` (keys are checked against what the file may contain).
+ */
 const unwrap = (schema: z.ZodType): z.ZodType => {
   let current = schema;
-  while (current instanceof z.ZodDefault || current instanceof z.ZodOptional) {
-    current = current.unwrap() as z.ZodType;
+  for (;;) {
+    if (current instanceof z.ZodDefault || current instanceof z.ZodOptional) {
+      current = current.unwrap() as z.ZodType;
+    } else if (current instanceof z.ZodPipe) {
+      current = current.in as z.ZodType;
+    } else {
+      return current;
+    }
   }
-  return current;
 };
 
 /** The object schema at a key path (list indexes step into elements), if there is one. */

@@ -9,6 +9,9 @@
 import { z } from 'zod';
 import { SEVERITIES } from '../events.js';
 import { findMalformedReferences, findVariableReferences } from '../variables.js';
+import { checkFlowControl, FLOW_CONTROL_KEYS } from './flowControlSchema.js';
+import { PresetSchema } from './presetSchema.js';
+import { checkSigningHeaders, SigningSchema } from './signingSchema.js';
 import { suggest } from './suggest.js';
 import { BODY_FORMATS, DEFAULTS, HTTP_METHODS } from './types.js';
 import { describeValue, orList } from './wording.js';
@@ -221,10 +224,13 @@ const WebhookSchema = z
       .meta({
         title: 'Allow private network',
         description:
-          'Deployed deliveries refuse loopback, private, link-local, CGNAT, unique-local and cloud metadata addresses (checked on the resolved address at connect time). Set true for a receiver inside your network, such as an internal bus in the VPC.',
+          'Deployed deliveries (and local ones with --block-private-network) refuse loopback, private, link-local, CGNAT, unique-local and cloud metadata addresses, checked on the resolved address at connect time. Set true for a receiver inside your network, such as an internal bus in the VPC.',
         examples: [true],
       }),
+    signing: SigningSchema.optional(),
+    preset: PresetSchema,
   })
+  .superRefine(checkSigningHeaders)
   .meta({
     title: 'Webhook',
     description: 'The HTTP request that delivers one audit event.',
@@ -359,7 +365,9 @@ const ExportSchema = z
     filters: FiltersSchema,
     retry: RetrySchema,
     delivery: DeliverySchema,
+    ...FLOW_CONTROL_KEYS,
   })
+  .superRefine(checkFlowControl)
   .meta({
     title: 'Export',
     description: 'One destination and the audit events it receives.',

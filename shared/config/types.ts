@@ -3,6 +3,7 @@
  * Produced only by the config loader (`shared/config/load.ts`); everything else consumes it.
  */
 import type { ExportFilters } from '../filter.js';
+import type { PresetName } from '../presets/names.js';
 
 const HTTP_METHODS = ['POST', 'PUT', 'PATCH'] as const;
 type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -38,6 +39,23 @@ interface WebhookConfig {
    * (the SSRF guard refuses them otherwise).
    */
   readonly allow_private_network?: boolean;
+  /** Standard Webhooks signing; absent: requests are not signed. */
+  readonly signing?: SigningConfig;
+  /**
+   * Destination preset supplying the body template, headers and response classifier (see
+   * `shared/presets/`); the export's own `body_template` and headers win. Absent: none, except
+   * that a URL resolving to a Slack incoming-webhook host gets the `slack` preset.
+   */
+  readonly preset?: PresetName;
+}
+
+/** Standard Webhooks signing of an export's requests (see `shared/signing.ts`). */
+interface SigningConfig {
+  /**
+   * `${VAR}` references to the secrets, newest first; one signature per secret. Two during a
+   * rotation (the config's `secret` + `previous_secret`, or `secrets: [new, old]`).
+   */
+  readonly secrets: readonly string[];
 }
 
 interface RetryConfig {
@@ -53,6 +71,44 @@ interface DeliveryTuning {
   readonly max_concurrency: number;
 }
 
+/**
+ * The failure-rate breaker of an export (see `shared/pipeline/breaker.ts`): when at least
+ * `failure_rate` of the last `min_attempts` or more attempts within `window_seconds` failed,
+ * deliveries pause for `cooldown_seconds`, then one probe decides.
+ */
+interface BreakerConfig {
+  /** Share of failed attempts that opens the breaker, above 0 and at most 1. */
+  readonly failure_rate: number;
+  /** Attempts in the window before the rate is judged at all. */
+  readonly min_attempts: number;
+  /** How far back attempts count. */
+  readonly window_seconds: number;
+  /** How long deliveries pause before a probe. */
+  readonly cooldown_seconds: number;
+}
+
+const BATCH_ENCODINGS = ['json_array', 'ndjson'] as const;
+/** How the bodies of a batch are joined: a JSON array, or one body per line (NDJSON). */
+type BatchEncoding = (typeof BATCH_ENCODINGS)[number];
+
+/** Many events per request, for archive destinations (see `shared/pipeline/deliverBatch.ts`). */
+interface BatchConfig {
+  /** Most events in one request; also the event source's batch size. */
+  readonly max_events: number;
+  /** Most body bytes in one request; a larger batch is split into several requests. */
+  readonly max_bytes: number;
+  /** The event source's batching window: how long it gathers events before invoking. */
+  readonly max_wait_seconds: number;
+  /** Absent: `json_array` for `format: json`, `ndjson` for `format: text`. */
+  readonly encoding?: BatchEncoding;
+}
+
+/** Defaults of the flow-control keys, shared by the schema and the code reading hand-built configs. */
+const FLOW_CONTROL_DEFAULTS = {
+  breaker: { failure_rate: 0.8, min_attempts: 10, window_seconds: 60, cooldown_seconds: 60 },
+  batch: { max_events: 100, max_bytes: 1024 * 1024, max_wait_seconds: 5 },
+} as const;
+
 interface ExportConfig {
   /** Unique; used in queue, function-event-source and alarm names. */
   readonly name: string;
@@ -62,6 +118,14 @@ interface ExportConfig {
   readonly filters: ExportFilters;
   readonly retry: RetryConfig;
   readonly delivery: DeliveryTuning;
+  /** Events older than this (by `timestamp`) when their turn comes are dead-lettered as `expired`. */
+  readonly max_event_age_seconds?: number;
+  /** Most requests per second to the receiver, across all concurrent invocations. */
+  readonly rate_limit_per_second?: number;
+  /** The failure-rate breaker; `false` disables it; absent: on with the defaults. */
+  readonly breaker?: BreakerConfig | false;
+  /** Batching for archive destinations; absent: one request per event. */
+  readonly batch?: BatchConfig;
 }
 
 interface ObservabilityConfig {
@@ -69,12 +133,16 @@ interface ObservabilityConfig {
 }
 
 export type {
+  BatchConfig,
+  BatchEncoding,
   BodyFormat,
+  BreakerConfig,
   DeliveryTuning,
   ExportConfig,
   HttpMethod,
   ObservabilityConfig,
   RetryConfig,
+  SigningConfig,
   WebhookConfig,
 };
-export { BODY_FORMATS, DEFAULTS, HTTP_METHODS };
+export { BATCH_ENCODINGS, BODY_FORMATS, DEFAULTS, FLOW_CONTROL_DEFAULTS, HTTP_METHODS };

@@ -56,7 +56,10 @@ const readDeadLetter = (record: SQSRecord, deps: DeadLetterDeps, now: Date): Dea
     throw new UnreadableDeadLetterError(record.messageId);
   }
   const body = value as Record<string, unknown>;
-  if (isDeadLetter(body)) return body as unknown as DeadLetter;
+  if (isDeadLetter(body)) {
+    if (!validateEvent(body.event).ok) throw new UnreadableDeadLetterError(record.messageId);
+    return body as unknown as DeadLetter;
+  }
   const message = body as unknown as DeliveryMessage;
   const validation = validateEvent(message.event);
   if (!validation.ok) throw new UnreadableDeadLetterError(record.messageId);

@@ -16,13 +16,18 @@ import type { ExportConfig } from '../config/types.js';
 import { validateEvent } from '../events.js';
 import type { HttpClient, SendResult } from '../http.js';
 import { prepareRequest } from '../prepareRequest.js';
+import { classifyFor, type PresetOptions, type PresetVerdict } from '../presets/index.js';
 import type { QueueDirectory } from '../queueNames.js';
 import { changeVisibility, SQS_LIMITS, sendMessage } from '../queues.js';
-import { backoffDelaySeconds, classifyResult, type Verdict } from '../retry.js';
+import { backoffDelaySeconds } from '../retry.js';
 import { MissingVariableError, SecretsError } from '../secretErrors.js';
 import type { SecretResolver } from '../secrets.js';
+import { SigningSecretError } from '../signing.js';
 import { TemplateError } from '../template.js';
 import { exportVariableNames, redactSecrets } from '../variables.js';
+import { expiredBecause } from './eventAge.js';
+import type { ExportGuards } from './exportGuards.js';
+import { type AnnounceContext, announceTransition, retryPendingRaise } from './exportPaused.js';
 import {
   DEAD_LETTER_REASONS,
   type DeadLetter,
@@ -33,6 +38,7 @@ import {
   truncateUtf8,
 } from './messages.js';
 import type { NoticeSink } from './notices.js';
+import { HOLD_OUTCOMES, holdRecord } from './pacing.js';
 
 interface DeliveryDeps {
   readonly sqs: SQSClient;
@@ -56,6 +62,13 @@ interface DeliveryDeps {
    * @default 10
    */
   readonly infraRetrySeconds?: number;
+  /**
+   * The breakers and rate limiters of this handler instance (shared/pipeline/exportGuards.ts);
+   * absent: neither applies. `max_event_age_seconds` applies either way.
+   */
+  readonly guards?: ExportGuards;
+  /** How presets are chosen; tests pass their own Slack hosts. @default production hosts */
+  readonly presets?: PresetOptions;
 }
 
 /** What the handler knows about its invocation's deadline. */
@@ -221,6 +234,46 @@ const deliverRecord = async (
     });
   };
 
+  const expired = expiredBecause(message.event, exportConfig, now);
+  if (expired !== undefined) {
+    return deadLetter({
+      reason: DEAD_LETTER_REASONS.expired,
+      detail: expired,
+      attempts: message.attempts,
+      secretValues: [],
+    });
+  }
+
+  // Breaker and rate limit: hold the record back (no attempt spent) while the export pauses.
+  const { guards } = deps;
+  const hold = async (why: string, seconds: number): Promise<void> => {
+    const held = await holdRecord({
+      sqs: deps.sqs,
+      notify: deps.notify,
+      queueUrl,
+      record,
+      message,
+      exportConfig,
+      why,
+      seconds,
+      now,
+    });
+    if (held === HOLD_OUTCOMES.hidden) throw new DeliveryDeferredError(exportConfig.name, why);
+  };
+  const announce: AnnounceContext | undefined = guards && {
+    sqs: deps.sqs,
+    queues: deps.queues,
+    notify: deps.notify,
+    guards,
+    exportConfig,
+    now,
+  };
+  const pausedMs = guards?.pausedForMs(exportConfig);
+  if (announce && pausedMs !== undefined) {
+    await retryPendingRaise(announce);
+    return hold('the export is paused by its breaker', pausedMs / 1000);
+  }
+
   let variables: Record<string, string>;
   try {
     variables = await deps.secrets.resolve(exportVariableNames(exportConfig), exportConfig.name);
@@ -240,9 +293,15 @@ const deliverRecord = async (
 
   let request: Awaited<ReturnType<typeof prepareRequest>>;
   try {
-    request = await prepareRequest(exportConfig, message.event, variables);
+    request = await prepareRequest(exportConfig, message.event, variables, {
+      presets: deps.presets,
+    });
   } catch (error) {
-    if (error instanceof TemplateError || error instanceof MissingVariableError) {
+    if (
+      error instanceof TemplateError ||
+      error instanceof MissingVariableError ||
+      error instanceof SigningSecretError
+    ) {
       const reason =
         error instanceof TemplateError
           ? DEAD_LETTER_REASONS.render
@@ -257,13 +316,20 @@ const deliverRecord = async (
     throw error;
   }
 
+  const returning = Number(record.attributes.ApproximateReceiveCount) > 1;
+  const permit = guards
+    ? await guards.permit(exportConfig, record.messageId, returning)
+    : { go: true as const, probe: false };
+  if (!permit.go) return hold(permit.why, permit.retryInMs / 1000);
+
   const client = exportConfig.webhook.allow_private_network
     ? deps.http
     : (deps.guardedHttp ?? deps.http);
   const result = await client.send(request);
   const attempt = message.attempts + 1;
   const maxAttempts = exportConfig.retry.max_attempts;
-  const verdict: Verdict = classifyResult(result);
+  // The generic table, adjusted by the export's preset (Slack error codes, Discord's waits...).
+  const verdict: PresetVerdict = classifyFor(exportConfig, result, request.url, deps.presets);
   deps.notify({
     type: 'attempt',
     export: exportConfig.name,
@@ -275,10 +341,20 @@ const deliverRecord = async (
     latencyMs: result.latencyMs,
     outcome: verdict.outcome,
   });
+  const change = guards?.report(exportConfig, result, verdict, permit.probe);
+  if (announce && change) await announceTransition(change, { ...announce, result });
+  if (change?.kind === 'opened' && change.reason === 'gone') {
+    // The export pauses at once and this event waits with the others; the attempt is not counted.
+    return hold('the receiver answered 410 Gone', (change.pausedUntil - change.openedAt) / 1000);
+  }
   if (verdict.outcome === 'success') return;
 
   if (verdict.outcome === 'retry' && attempt < maxAttempts) {
-    const delaySeconds = backoffDelaySeconds(attempt, exportConfig.retry, result.retryAfterSeconds);
+    const delaySeconds = backoffDelaySeconds(
+      attempt,
+      exportConfig.retry,
+      verdict.retryAfterSeconds ?? result.retryAfterSeconds,
+    );
     const nowIso = now.toISOString();
     const next: DeliveryMessage = {
       v: MESSAGE_VERSION,
@@ -343,5 +419,14 @@ const deadLetterMalformed = async (
   });
 };
 
-export type { DeliveryDeps, InvocationClock };
-export { DeliveryDeferredError, deliverRecord, SAFETY_MARGIN_MS };
+export type { DeadLetterInput, DeliveryDeps, InvocationClock };
+export {
+  buildDeadLetter,
+  DeliveryDeferredError,
+  deadLetterMalformed,
+  deliverRecord,
+  infraRetryDelay,
+  OUT_OF_TIME_VISIBILITY_SECONDS,
+  parseMessage,
+  SAFETY_MARGIN_MS,
+};

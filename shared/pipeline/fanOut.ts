@@ -22,7 +22,16 @@ const PARK_REASONS = {
   notJson: 'not_json',
   invalidEvent: 'invalid_event',
   tooLarge: 'too_large',
+  tooManyEvents: 'too_many_events',
 } as const;
+
+/**
+ * Most items one message may hold. Each invalid item becomes a parked message of its own, so
+ * without a cap one 256 KiB body of 100,000 numbers would take 10,000 SendMessageBatch calls:
+ * far past the function timeout, retried, and parked again on every retry. A larger array is
+ * parked whole instead.
+ */
+const MAX_EVENTS_PER_MESSAGE = 1_000;
 
 interface FanOutDeps {
   readonly sqs: SQSClient;
@@ -58,6 +67,25 @@ const decodeBody = (body: string): unknown[] | undefined => {
   }
 };
 
+/** Characters SQS refuses in a body or a string attribute (outside its documented ranges). */
+const NOT_SQS_TEXT = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/**
+ * Replaces what SQS refuses with U+FFFD. An attribute can quote event text that arrived as JSON
+ * escapes (`\u0000`, a lone `\ud800`): raw, it would make SQS refuse the parked message, and
+ * the record would fail on every retry.
+ */
+const sqsText = (text: string): string => text.replace(NOT_SQS_TEXT, '\uFFFD');
+
+/** The item as JSON text, or undefined when it is nested too deeply to serialise. */
+const itemText = (value: unknown): string | undefined => {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+};
+
 const auditIdOf = (value: unknown): string | undefined => {
   if (typeof value !== 'object' || value === null) return undefined;
   const auditId = (value as Record<string, unknown>).audit_id;
@@ -83,9 +111,9 @@ const parkedMessage = (
     body: body.length > 0 ? body : '(empty)',
     attributes: {
       reason,
-      detail: truncateUtf8(detail, 1024),
+      detail: sqsText(truncateUtf8(detail, 1024)),
       source_message_id: record.messageId,
-      ...(auditId === undefined ? {} : { audit_id: auditId }),
+      ...(auditId === undefined ? {} : { audit_id: sqsText(auditId) }),
       ...(body.length < original.length
         ? { truncated: 'true', original_bytes: String(originalBytes) }
         : {}),
@@ -130,9 +158,24 @@ const planRecord = (record: SQSRecord, deps: FanOutDeps): PendingSend[] => {
     park(0, record.body, PARK_REASONS.notJson, 'the message body is not valid JSON');
     return sends;
   }
+  if (values.length > MAX_EVENTS_PER_MESSAGE) {
+    const detail = `the message holds ${values.length} items; the limit is ${MAX_EVENTS_PER_MESSAGE} per message: send smaller arrays`;
+    park(0, record.body, PARK_REASONS.tooManyEvents, detail);
+    return sends;
+  }
   let events = 0;
   values.forEach((value, index) => {
-    const text = values.length === 1 ? record.body : JSON.stringify(value);
+    const text = values.length === 1 ? record.body : itemText(value);
+    if (text === undefined) {
+      // Thousands of levels deep: JSON.stringify overflowed the stack. Validation is depth-capped
+      // and says where; the whole body is kept as the original text.
+      const validation = validateEvent(value);
+      const detail = validation.ok
+        ? 'nested too deeply to serialise'
+        : formatEventProblems(validation.problems);
+      park(index, record.body, PARK_REASONS.invalidEvent, detail, value);
+      return;
+    }
     const bytes = Buffer.byteLength(text, 'utf8');
     if (bytes > MAX_EVENT_BYTES) {
       const detail = `the event is ${bytes} bytes; the limit is ${MAX_EVENT_BYTES}`;
@@ -209,4 +252,4 @@ const fanOut = async (records: readonly SQSRecord[], deps: FanOutDeps): Promise<
 };
 
 export type { FanOutDeps, FanOutResult };
-export { fanOut, PARK_REASONS };
+export { fanOut, MAX_EVENTS_PER_MESSAGE, PARK_REASONS };

@@ -46,6 +46,8 @@ const DEAD_LETTER_REASONS = {
   redrive: 'redrive',
   /** The message could not be read as a delivery message. */
   malformed: 'malformed',
+  /** Older than the export's `max_event_age_seconds` when its turn came; never sent. */
+  expired: 'expired',
 } as const;
 
 type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[keyof typeof DEAD_LETTER_REASONS];

@@ -59,6 +59,40 @@ type PipelineNotice =
       readonly dlqAuditId: string;
     }
   | {
+      /** The export's breaker opened: deliveries pause (records wait on the queue). */
+      readonly type: 'export_paused';
+      readonly export: string;
+      /** `failure_rate`, `gone` (a 410) or `probe_failed` (the pause goes on). */
+      readonly reason: string;
+      /** Failed share of the attempts in the window (for `failure_rate`). */
+      readonly failureRate?: number;
+      readonly attempts: number;
+      readonly failures: number;
+      readonly pausedUntil: string;
+      /** The `webhook.export_paused` event raised; absent when the pause was already announced. */
+      readonly raisedAuditId?: string;
+    }
+  | {
+      /** A probe succeeded: the export's breaker closed and deliveries resume. */
+      readonly type: 'export_resumed';
+      readonly export: string;
+      readonly pausedForSeconds: number;
+    }
+  | {
+      /** One request of a batched export, carrying `events` events. */
+      readonly type: 'batch_attempt';
+      readonly export: string;
+      readonly events: number;
+      readonly bytes: number;
+      /** The highest attempt number among the request's events. */
+      readonly attempt: number;
+      readonly maxAttempts: number;
+      readonly status?: number;
+      readonly errorClass?: string;
+      readonly latencyMs: number;
+      readonly outcome: 'success' | 'retry' | 'permanent';
+    }
+  | {
       readonly type: 'dead_letter_archived';
       readonly export: string;
       readonly auditId?: string;

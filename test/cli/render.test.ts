@@ -75,6 +75,7 @@ describe('Command: render', () => {
       'Content-Type: application/json',
       'User-Agent: tappass-webhooks/0.1',
       expect.stringMatching(/^Idempotency-Key: dlv_[0-9a-f]{32}$/),
+      expect.stringMatching(/^webhook-id: dlv_[0-9a-f]{32}$/),
       '',
       '{"text": "TapPass detection on support-bot", "token": "***"}',
       '',

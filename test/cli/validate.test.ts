@@ -35,6 +35,13 @@ const runCli = (
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 
+/** What validate says about the seed's exports that have neither preset nor body_template. */
+const SEED_PRESET_WARNINGS = [
+  'WARNING: slack-detections: the url is ${SLACK_WEBHOOK_URL} and there is no preset or body_template, so what is sent depends on its value: if it is a Slack incoming webhook (hooks.slack.com), the slack preset is detected from the host at send time and a Slack message is sent; otherwise the raw event JSON is sent. Set preset: slack, or preset: generic for raw JSON, to make it explicit',
+  'WARNING: pagerduty-auth: the url is the PagerDuty Events API v2 (events.pagerduty.com), but there is no preset or body_template, so the raw event JSON is sent, which it does not accept; add preset: pagerduty',
+  'WARNING: s3-archive: the url is ${S3_WEBHOOK_BRIDGE_URL} and there is no preset or body_template, so what is sent depends on its value: if it is a Slack incoming webhook (hooks.slack.com), the slack preset is detected from the host at send time and a Slack message is sent; otherwise the raw event JSON is sent. Set preset: slack, or preset: generic for raw JSON, to make it explicit',
+];
+
 describe('Function: runValidate()', () => {
   let dir: string;
 
@@ -97,6 +104,7 @@ describe('Function: runValidate()', () => {
     // Assess
     expect(code).toBe(0);
     expect(err).toEqual([
+      ...SEED_PRESET_WARNINGS,
       'WARNING: ${PD_ROUTING_KEY} is not set in this environment (needed by pagerduty-auth); it is resolved at run time, so set it before sending',
       'WARNING: ${S3_WEBHOOK_BRIDGE_URL} is not set in this environment (needed by s3-archive); it is resolved at run time, so set it before sending',
     ]);
@@ -116,7 +124,7 @@ describe('Function: runValidate()', () => {
 
     // Assess
     expect([...out, ...err].join('\n')).not.toMatch(/s3cr3t|hooks\.slack\.test|bridge\.test/);
-    expect(err).toEqual([]);
+    expect(err).toEqual(SEED_PRESET_WARNINGS);
   });
 
   it('prints every error and exits 2 for an invalid config', async () => {

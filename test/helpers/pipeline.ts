@@ -120,6 +120,11 @@ interface ExportSpec {
   readonly eventKinds?: readonly string[];
   readonly batchSize?: number;
   readonly maxConcurrency?: number;
+  /**
+   * The export's failure-rate breaker. Tests that inject high failure rates to exercise
+   * retries (chaos, kills) set `false`, as a breaker would rightly pause such a receiver.
+   */
+  readonly breaker?: false | Readonly<Record<string, number>>;
 }
 
 /**
@@ -157,6 +162,7 @@ const exportsYaml = (exports: readonly ExportSpec[]): string =>
                 : { max_concurrency: spec.maxConcurrency }),
             },
           }),
+      ...(spec.breaker === undefined ? {} : { breaker: spec.breaker }),
     })),
   });
 

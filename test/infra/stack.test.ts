@@ -293,9 +293,10 @@ describe.each(CONFIG_CASES)('Class: TapPassWebhooksStack (%s)', (_name, loadConf
         sorted(q.deliveryQueues.map((x) => refText(queueArnRef(stack, x)))),
       );
     }
+    // The ingest queue too: a paused export raises its webhook.export_paused event there.
     expect(sorted(permissions.get('sqs:SendMessage') ?? [])).toEqual(
       sorted(
-        [...q.deliveryQueues, ...q.deliveryDeadLetterQueues].map((x) =>
+        [...q.deliveryQueues, ...q.deliveryDeadLetterQueues, q.ingest].map((x) =>
           refText(queueArnRef(stack, x)),
         ),
       ),

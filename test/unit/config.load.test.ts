@@ -7,6 +7,7 @@ import {
   ConfigValidationError,
   configVariableNames,
   DEFAULTS,
+  FLOW_CONTROL_DEFAULTS,
   formatIssue,
   loadConfigFile,
   parseConfig,
@@ -49,6 +50,7 @@ describe('Function: parseConfig()', () => {
           filters: { min_severity: 'error', event_kinds: ['policy_block', 'auth_fail'] },
           retry: { max_attempts: 5, backoff_seconds: [1, 2, 4, 8, 16] },
           delivery: { batch_size: 10, max_concurrency: 5 },
+          breaker: { ...FLOW_CONTROL_DEFAULTS.breaker },
         },
       ],
     });
@@ -101,6 +103,7 @@ describe('Function: parseConfig()', () => {
       filters: {},
       retry: { max_attempts: DEFAULTS.maxAttempts, backoff_seconds: [...DEFAULTS.backoffSeconds] },
       delivery: { batch_size: DEFAULTS.batchSize, max_concurrency: DEFAULTS.maxConcurrency },
+      breaker: { ...FLOW_CONTROL_DEFAULTS.breaker },
     });
   });
 

@@ -1,0 +1,123 @@
+/**
+ * Figure 7: what middy and Powertools (context injection, metrics flush, the batch processor)
+ * add around the per-record delivery step. Both sides run the same records through the same
+ * `deliverRecord` with the same notice sink, on in-memory I/O: an HTTP client that answers 202
+ * at once and an SQS client whose `send` does nothing. Only the wrapper differs.
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { createDeliveryHandler } from '../../lambdas/delivery.js';
+import { exportLocator, exportsByName } from '../../lambdas/runtime.js';
+import { lambdaContext } from '../../local/lambdaContext.js';
+import type { HttpClient } from '../../shared/http.js';
+import { deliverRecord } from '../../shared/pipeline/deliver.js';
+import { queueDirectory } from '../../shared/queueNames.js';
+import { deliveryFunctionTimeoutSeconds } from '../../shared/queueSettings.js';
+import { chunk, num, times } from '../format.js';
+import {
+  BENCH_STAGE,
+  benchConfig,
+  benchEvent,
+  benchSecrets,
+  deliveryRecords,
+  silentObservability,
+} from '../harness/fixtures.js';
+import { alternateRounds } from '../harness/rounds.js';
+import type { FigureOutput } from '../report.js';
+import { verdict } from '../report.js';
+import type { BenchSettings } from '../settings.js';
+
+const EXPORT = 'pagerduty-alerts';
+const GOAL = 0.95;
+/** Distinct records cycled through; enough that no cache of ours is the thing measured. */
+const DISTINCT_BATCHES = 100;
+
+/** Answers every request with 202 at once. */
+const instantHttp: HttpClient = {
+  send: async () => ({ status: 202, latencyMs: 0, bodySnippet: '', bodyTruncated: false }),
+  close: async () => undefined,
+};
+
+/** Accepts every SQS command and does nothing (no command is expected at steady state). */
+const nullSqs = { send: async () => ({}) } as unknown as SQSClient;
+
+const run = async (settings: BenchSettings): Promise<FigureOutput> => {
+  const config = await benchConfig([{ kind: 'pagerduty', url: 'http://127.0.0.1:9' }]);
+  const queues = queueDirectory('http://127.0.0.1:9/000000000000/', BENCH_STAGE);
+  const observability = silentObservability('delivery');
+  const deps = {
+    sqs: nullSqs,
+    queues,
+    exports: exportsByName(config),
+    http: instantHttp,
+    secrets: benchSecrets(),
+    exportOfQueueArn: exportLocator(config, BENCH_STAGE),
+  };
+  const wrapped = createDeliveryHandler({ ...deps, observability });
+  const timeoutMs = deliveryFunctionTimeoutSeconds(config) * 1000;
+  const arn = `arn:aws:sqs:us-east-1:000000000000:tappass-${BENCH_STAGE}-deliver-${EXPORT}`;
+  const events = Array.from({ length: DISTINCT_BATCHES * 10 }, (_, i) => benchEvent(i));
+  const batches = chunk(deliveryRecords(events, EXPORT, arn), 10);
+
+  const context = () => lambdaContext({ functionName: 'delivery', timeoutMs });
+  const sides = {
+    wrapped: async (batch: SQSRecord[]) => {
+      const response = await wrapped({ Records: batch }, context());
+      return response.batchItemFailures.length;
+    },
+    bare: async (batch: SQSRecord[]) => {
+      const invocation = context();
+      const clock = { remainingMs: () => invocation.getRemainingTimeInMillis() };
+      const outcomes = await Promise.allSettled(
+        batch.map((record) =>
+          deliverRecord(record, { ...deps, notify: observability.notify }, clock),
+        ),
+      );
+      return outcomes.filter((outcome) => outcome.status === 'rejected').length;
+    },
+  };
+  const loop = async (side: keyof typeof sides, count: number) => {
+    let failed = 0;
+    for (let i = 0; i < count; i++) failed += await sides[side](batches[i % batches.length] ?? []);
+    return failed;
+  };
+
+  // Warm-up: every distinct batch once on each side.
+  const warmUpFailed =
+    (await loop('wrapped', DISTINCT_BATCHES)) + (await loop('bare', DISTINCT_BATCHES));
+  const rounds = await alternateRounds(
+    {
+      wrapped: () => loop('wrapped', settings.middlewareBatches),
+      bare: () => loop('bare', settings.middlewareBatches),
+    },
+    settings.rounds,
+    settings.middlewareBatches * 10,
+  );
+  const failed = warmUpFailed + rounds.wrapped.failed + rounds.bare.failed;
+  const wrappedRate = rounds.wrapped.median;
+  const bareRate = rounds.bare.median;
+  const ratio = wrappedRate / bareRate;
+  return {
+    rows: [
+      {
+        figure: '7',
+        name: 'Middleware overhead (in-memory I/O)',
+        measured: `${num(wrappedRate)} records/s (middy + Powertools handler)`,
+        baseline: `${num(bareRate)} records/s (deliverRecord, Promise.allSettled)`,
+        result: `${times(ratio)} (CPU ${times(rounds.wrapped.cpuMedian / rounds.bare.cpuMedian)})`,
+        value: ratio,
+        goal: `>= ${num(GOAL, 2)}x`,
+        verdict: verdict(ratio >= GOAL && failed === 0),
+      },
+    ],
+    details: {
+      batchesPerRound: settings.middlewareBatches,
+      rounds: settings.rounds,
+      sides: rounds,
+      ratioPerCpuSecond: rounds.wrapped.cpuMedian / rounds.bare.cpuMedian,
+      failedRecords: failed,
+    },
+  };
+};
+
+export { run };

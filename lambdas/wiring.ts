@@ -1,0 +1,69 @@
+/**
+ * The middy wiring every handler shares: Powertools logger context, metrics written once per
+ * invocation, and partial batch responses with one batch processor per invocation.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { combineSinks, type NoticeSink } from '../shared/pipeline/notices.js';
+import { createObservability, type Observability } from './observability.js';
+
+/** What a handler factory accepts besides its core dependencies. */
+interface HandlerObservability {
+  readonly observability?: Observability;
+  /** Extra notice sink (the local stack prints from it, tests record it). */
+  readonly notify?: NoticeSink;
+}
+
+/** The observability of a handler and the sink its core reports to. */
+const observe = (
+  functionName: string,
+  options: HandlerObservability,
+): { observability: Observability; notify: NoticeSink } => {
+  const observability = options.observability ?? createObservability({ functionName });
+  const notify = options.notify
+    ? combineSinks(observability.notify, options.notify)
+    : observability.notify;
+  return { observability, notify };
+};
+
+/** Writes the invocation's buffered metrics when it ends, whether it succeeded or not. */
+const flushMetrics = (observability: Observability): MiddlewareObj<SQSEvent, SQSBatchResponse> => ({
+  after: () => observability.flushMetrics(),
+  onError: () => observability.flushMetrics(),
+});
+
+/**
+ * A middy SQS handler with the shared middleware around `body`.
+ *
+ * @example
+ * const handler = sqsHandler(observability, async (event) => fanOut(event.Records, deps));
+ */
+const sqsHandler = (
+  observability: Observability,
+  body: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>,
+) =>
+  middy<SQSEvent, SQSBatchResponse>()
+    .use(injectLambdaContext(observability.logger))
+    .use(flushMetrics(observability))
+    .handler(body);
+
+/**
+ * Runs `recordHandler` on every record concurrently (a batch holds at most 10) and reports the
+ * ones that threw as batch item failures. A fresh processor per invocation: its state must not
+ * be shared by concurrent invocations (the local stack runs several in one process).
+ */
+const processRecords = (
+  event: SQSEvent,
+  context: Context,
+  recordHandler: (record: SQSRecord) => Promise<void>,
+): Promise<SQSBatchResponse> =>
+  processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), {
+    context,
+    processInParallel: true,
+    throwOnFullBatchFailure: false,
+  });
+
+export type { HandlerObservability };
+export { observe, processRecords, sqsHandler };

@@ -1,0 +1,108 @@
+/**
+ * The seed's Slack export (`config/examples/routing.yaml`: no preset, no body_template, url
+ * `${SLACK_WEBHOOK_URL}`) through the whole local pipeline, against a receiver enforcing Slack's
+ * rules. Tests cannot reach hooks.slack.com, so the receiver is reached as `localhost` and the
+ * pipeline is told that `localhost` is a Slack host (`presets.slackHosts`, a test-only option).
+ */
+import { readFile } from 'node:fs/promises';
+import { parse, stringify } from 'yaml';
+import type { DeadLetter } from '../../shared/pipeline/messages.js';
+import { EnvSecretResolver } from '../../shared/secrets.js';
+import {
+  type DestinationReceiver,
+  startDestinationReceiver,
+} from '../helpers/destinationReceivers.js';
+import {
+  auditEvent,
+  cleanupStack,
+  type PipelineHarness,
+  type PipelineHarnessOptions,
+  startPipeline,
+  waitUntil,
+} from '../helpers/pipeline.js';
+
+const cleanup = cleanupStack();
+
+afterEach(async () => {
+  await cleanup.run();
+});
+
+/** The seed config with only its Slack export, exactly as written there. */
+const seedSlackYaml = async (): Promise<string> => {
+  const seed = parse(await readFile('config/examples/routing.yaml', 'utf8')) as {
+    exports: { name: string; webhook: Record<string, unknown> }[];
+  };
+  const slack = seed.exports.find((exp) => exp.name === 'slack-detections');
+  if (slack === undefined) throw new Error('the seed has no slack-detections export');
+  expect(slack.webhook).toEqual({ url: '${SLACK_WEBHOOK_URL}' });
+  return stringify({ exports: [slack] });
+};
+
+const slackReceiver = async (): Promise<DestinationReceiver> =>
+  cleanup.add(await startDestinationReceiver('slack'), (receiver) => receiver.close());
+
+const pipeline = async (options: PipelineHarnessOptions): Promise<PipelineHarness> =>
+  cleanup.add(await startPipeline(options), (harness) => harness.stop());
+
+/** The webhook URL Slack would hand out, on the local receiver, reached by host name. */
+const webhookUrl = (receiver: DestinationReceiver): string =>
+  `http://localhost:${receiver.port}/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX`;
+
+describe('Pipeline: the seed Slack export with the slack preset detected', () => {
+  it('delivers detections as Slack messages the receiver accepts', async () => {
+    // Prepare
+    const receiver = await slackReceiver();
+    const harness = await pipeline({
+      yaml: await seedSlackYaml(),
+      secrets: new EnvSecretResolver({ SLACK_WEBHOOK_URL: webhookUrl(receiver) }),
+      presets: { slackHosts: ['localhost'] },
+    });
+    const events = [
+      auditEvent({ event_kind: 'detection', severity: 'warn', agent_id: '<!channel> bot' }),
+      auditEvent({ event_kind: 'detection', severity: 'critical' }),
+      auditEvent({ event_kind: 'policy_block', severity: 'critical' }),
+    ];
+
+    // Act
+    await harness.pushEvents(events);
+    await receiver.waitForRequests(2);
+    await harness.waitForIdle();
+
+    // Assess
+    expect(receiver.refused).toEqual([]);
+    expect(receiver.accepted).toHaveLength(2);
+    const messages = receiver.accepted.map((request) => JSON.parse(request.body));
+    expect(messages.map((message) => message.text).sort()).toEqual([
+      'TapPass detection (critical) on support-bot: rule no-pii',
+      'TapPass detection (warn) on &lt;!channel&gt; bot: rule no-pii',
+    ]);
+    expect(harness.noticesOf('attempt').map((notice) => notice.outcome)).toEqual([
+      'success',
+      'success',
+    ]);
+    expect(harness.noticesOf('dead_lettered')).toEqual([]);
+  });
+
+  it('without the Slack host, sends the raw event, which Slack refuses: one attempt, dead-lettered', async () => {
+    // Prepare
+    const receiver = await slackReceiver();
+    const harness = await pipeline({
+      yaml: await seedSlackYaml(),
+      secrets: new EnvSecretResolver({ SLACK_WEBHOOK_URL: webhookUrl(receiver) }),
+    });
+
+    // Act
+    await harness.pushEvents([auditEvent({ event_kind: 'detection', severity: 'warn' })]);
+    await waitUntil(() => harness.noticesOf('dead_letter_archived').length >= 1, {
+      what: 'the dead letter to be archived',
+    });
+    await harness.waitForIdle();
+
+    // Assess
+    expect(receiver.requests).toHaveLength(1);
+    expect(receiver.refused.map(({ reply }) => reply.body)).toEqual(['invalid_payload']);
+    const [letter] = (await harness.drainArchive()).map((message) => message.json as DeadLetter);
+    expect(letter?.reason).toBe('permanent');
+    expect(letter?.attempts).toBe(1);
+  });
+});

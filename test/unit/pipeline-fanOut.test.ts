@@ -1,0 +1,158 @@
+/**
+ * The fan-out step on batches of ingest records against the embedded SQS server: one message
+ * per (event, matching export) with a stable delivery id, per-entry failures reported per
+ * record (never the whole batch), and invalid events parked with the original text.
+ */
+import { SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { createPipelineQueues } from '../../local/pipeline.js';
+import { type EmbeddedSqsServer, localSqsClient, startEmbeddedSqs } from '../../local/sqsServer.js';
+import type { ObservabilityConfig } from '../../shared/config/types.js';
+import type { AuditEvent } from '../../shared/events.js';
+import { type FanOutDeps, fanOut } from '../../shared/pipeline/fanOut.js';
+import { newDeliveryMessage } from '../../shared/pipeline/messages.js';
+import type { PipelineNotice } from '../../shared/pipeline/notices.js';
+import type { QueueDirectory } from '../../shared/queueNames.js';
+import { SQS_LIMITS } from '../../shared/queues.js';
+import {
+  auditEvent,
+  configFromYaml,
+  drainQueue,
+  exportsYaml,
+  sqsRecord,
+} from '../helpers/pipeline.js';
+
+let server: EmbeddedSqsServer;
+let sqs: SQSClient;
+let stageCounter = 0;
+
+beforeAll(async () => {
+  server = await startEmbeddedSqs();
+  sqs = localSqsClient(server.endpoint);
+});
+
+afterAll(async () => {
+  sqs.destroy();
+  await server.stop();
+});
+
+const TWO_EXPORTS = exportsYaml([
+  { name: 'blocks', url: 'http://127.0.0.1:9/blocks', eventKinds: ['policy_block'] },
+  { name: 'everything', url: 'http://127.0.0.1:9/all' },
+]);
+
+/** Queues for `queuesYaml` on a fresh stage; the step runs with `configYaml` (default: same). */
+const setup = async (queuesYaml: string, configYaml = queuesYaml) => {
+  stageCounter += 1;
+  const stage = `fo${stageCounter}`;
+  const queues: QueueDirectory = await createPipelineQueues(
+    sqs,
+    await configFromYaml(queuesYaml),
+    stage,
+  );
+  const config: ObservabilityConfig = await configFromYaml(configYaml);
+  const notices: PipelineNotice[] = [];
+  const deps: FanOutDeps = { sqs, config, queues, notify: (notice) => notices.push(notice) };
+  return { queues, notices, deps };
+};
+
+const bodiesOf = async (queueUrl: string): Promise<unknown[]> =>
+  (await drainQueue(sqs, queueUrl)).map((message) => message.json);
+
+const byAuditId = (a: unknown, b: unknown): number =>
+  String((a as { event: AuditEvent }).event.audit_id).localeCompare(
+    String((b as { event: AuditEvent }).event.audit_id),
+  );
+
+describe('Function: fanOut()', () => {
+  it('enqueues one delivery message per (event, matching export) and none for the others', async () => {
+    // Prepare
+    const { queues, notices, deps } = await setup(TWO_EXPORTS);
+    const block = auditEvent({ event_kind: 'policy_block' });
+    const login = auditEvent({ event_kind: 'auth_fail' });
+    const records = [sqsRecord(JSON.stringify(block)), sqsRecord(JSON.stringify([login]))];
+
+    // Act
+    const result = await fanOut(records, deps);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    expect(await bodiesOf(queues.delivery('blocks'))).toEqual([
+      newDeliveryMessage(block, 'blocks'),
+    ]);
+    expect((await bodiesOf(queues.delivery('everything'))).sort(byAuditId)).toEqual(
+      [newDeliveryMessage(block, 'everything'), newDeliveryMessage(login, 'everything')].sort(
+        byAuditId,
+      ),
+    );
+    expect(notices).toEqual([
+      expect.objectContaining({ type: 'fanned_out', events: 1, messages: 2 }),
+      expect.objectContaining({ type: 'fanned_out', events: 1, messages: 1 }),
+    ]);
+  });
+
+  it('reports only the record whose message SQS refused, and sends the rest', async () => {
+    // Prepare
+    const { queues, deps } = await setup(TWO_EXPORTS);
+    await sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: queues.delivery('everything'),
+        Attributes: { MaximumMessageSize: '1024' },
+      }),
+    );
+    const small = sqsRecord(JSON.stringify(auditEvent({ event_kind: 'auth_fail' })));
+    const bulky = sqsRecord(
+      JSON.stringify(auditEvent({ event_kind: 'auth_fail', note: 'x'.repeat(2048) })),
+    );
+
+    // Act
+    const result = await fanOut([small, bulky], deps);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: bulky.messageId }]);
+    expect(await bodiesOf(queues.delivery('everything'))).toHaveLength(1);
+  });
+
+  it('fails the records with a message for a queue that cannot be reached, and only those', async () => {
+    // Prepare: the config knows an export whose queues were never created.
+    const { queues, deps } = await setup(
+      TWO_EXPORTS,
+      exportsYaml([
+        { name: 'blocks', url: 'http://127.0.0.1:9/blocks', eventKinds: ['policy_block'] },
+        { name: 'ghost', url: 'http://127.0.0.1:9/ghost', eventKinds: ['auth_fail'] },
+      ]),
+    );
+    const block = sqsRecord(JSON.stringify(auditEvent({ event_kind: 'policy_block' })));
+    const login = sqsRecord(JSON.stringify(auditEvent({ event_kind: 'auth_fail' })));
+
+    // Act
+    const result = await fanOut([block, login], deps);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: login.messageId }]);
+    expect(await bodiesOf(queues.delivery('blocks'))).toHaveLength(1);
+  });
+
+  it('parks an event too large to keep whole, cut to fit with its size noted', async () => {
+    // Prepare
+    const { queues, notices, deps } = await setup(TWO_EXPORTS);
+    const huge = JSON.stringify(auditEvent({ blob: 'x'.repeat(300 * 1024) }));
+    const record = sqsRecord(huge, { messageId: 'huge-1' });
+
+    // Act
+    const result = await fanOut([record], deps);
+
+    // Assess
+    expect(result.batchItemFailures).toEqual([]);
+    const parked = await drainQueue(sqs, queues.ingestDlq);
+    expect(parked).toHaveLength(1);
+    expect(parked[0]?.attributes).toMatchObject({
+      reason: 'too_large',
+      source_message_id: 'huge-1',
+      truncated: 'true',
+      original_bytes: String(Buffer.byteLength(huge)),
+    });
+    expect(Buffer.byteLength(parked[0]?.body ?? '')).toBeLessThan(SQS_LIMITS.messageBytes);
+    expect(huge.startsWith(parked[0]?.body ?? '-')).toBe(true);
+    expect(notices.map((notice) => notice.type)).toEqual(['event_parked', 'fanned_out']);
+  });
+});
