@@ -36,6 +36,7 @@ const FIGURES: readonly FigureDefinition[] = [
     load: () => import('./figures/middlewareOverhead.js'),
   },
   { id: 8, title: 'End to end', load: () => import('./figures/endToEnd.js') },
+  { id: 9, title: 'Batching', load: () => import('./figures/batching.js') },
 ];
 
 export type { FigureDefinition, FigureModule };

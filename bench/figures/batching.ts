@@ -79,7 +79,7 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
     return {
       rows: [
         {
-          figure: 'B',
+          figure: '9',
           name: `Requests per event, batched export (max_events ${MAX_EVENTS_PER_REQUEST}, window ${BATCHING_WINDOW_SECONDS} s)`,
           measured: `${num(batchedPerEvent, 3)} req/event (${archiveRequests} requests for ${archivedEvents} events)`,
           baseline: `${num(plainPerEvent, 2)} req/event (the same events, unbatched export)`,

@@ -6,6 +6,9 @@
  * - `dead-letters`: a delivery was dead-lettered (the export's DLQ received or holds messages).
  * - `delivery-stuck`: the oldest message of the delivery queue is older than the export's whole
  *   retry schedule plus 15 minutes.
+ * - `paused`: the export's breaker paused it (the functions' `ExportPaused` metric). During a long
+ *   pause, held copies are replaced by fresh ones, which resets the oldest-message age, so the
+ *   stuck alarm alone could stay quiet.
  * Per stage:
  * - `ingest-parked`: events sit in the ingest DLQ (invalid events, or ingest failures).
  * - `ingest-stuck`: the oldest ingest record is older than 15 minutes.
@@ -16,6 +19,7 @@ import {
   Alarm,
   ComparisonOperator,
   MathExpression,
+  Metric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -25,10 +29,12 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRIC_NAMES, METRICS_NAMESPACE } from '../../lambdas/observability.js';
 import type { ObservabilityConfig } from '../../shared/config/types.js';
 import { APP_PREFIX, queueNames } from '../../shared/queueNames.js';
 import {
   ARCHIVE_EXPIRY_WARNING_SECONDS,
+  exportMetricDimensions,
   INGEST_STUCK_SECONDS,
   MONITORING_PERIOD,
   stuckDeliveryAgeSeconds,
@@ -51,6 +57,7 @@ interface PipelineAlarmsProps {
 interface ExportAlarms {
   readonly deadLetters: Alarm;
   readonly deliveryStuck: Alarm;
+  readonly paused: Alarm;
 }
 
 /** Messages a queue received or holds in the period: > 0 means something arrived there. */
@@ -119,6 +126,21 @@ class PipelineAlarms extends Construct {
           evaluationPeriods: 1,
           treatMissingData: TreatMissingData.NOT_BREACHING,
         }),
+        paused: new Alarm(this, `Paused-${name}`, {
+          alarmName: `${prefix}-${name}-paused`,
+          alarmDescription: `Export "${name}" (stage ${props.stage}) was paused by its failure-rate breaker (most recent attempts failed, or the receiver answered 410 Gone). Deliveries wait on the queue without spending attempts and resume by themselves when a probe succeeds. A webhook.export_paused event was raised. Check the receiver.`,
+          metric: new Metric({
+            namespace: METRICS_NAMESPACE,
+            metricName: METRIC_NAMES.exportsPaused,
+            dimensionsMap: exportMetricDimensions(props.stage, name),
+            statistic: 'Sum',
+            period: MONITORING_PERIOD,
+          }),
+          threshold: 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
       });
     }
     this.byExport = byExport;
@@ -170,6 +192,7 @@ class PipelineAlarms extends Construct {
       ...[...this.byExport.values()].flatMap((alarms) => [
         alarms.deadLetters,
         alarms.deliveryStuck,
+        alarms.paused,
       ]),
       this.ingestParked,
       this.ingestStuck,

@@ -88,7 +88,7 @@ describe.each(CONFIG_CASES)('Class: TapPassWebhooksStack (%s)', (_name, loadConf
     template.resourceCountIs('AWS::Logs::LogGroup', 3);
     template.resourceCountIs('AWS::IAM::Role', 3);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1 + 2 * exportCount);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2 * exportCount + 3);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * exportCount + 3);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.resourceCountIs('AWS::IAM::ManagedPolicy', 1);
     template.resourceCountIs('AWS::SNS::Topic', 0);
@@ -361,7 +361,7 @@ describe.each(CONFIG_CASES)('Class: TapPassWebhooksStack (%s)', (_name, loadConf
     }
   });
 
-  it('raises a dead-letter and a delivery-stuck alarm per export', () => {
+  it('raises a dead-letter, a delivery-stuck and a paused alarm per export', () => {
     // Prepare
     const { stack, template } = synth;
     const queueNameOf = (queue: Parameters<typeof queueArnRef>[1]) => ({
@@ -398,6 +398,14 @@ describe.each(CONFIG_CASES)('Class: TapPassWebhooksStack (%s)', (_name, loadConf
         Threshold: stuckDeliveryAgeSeconds(exportConfig),
         Dimensions: [{ Name: 'QueueName', Value: queueNameOf(queues.delivery) }],
         AlarmActions: Match.absent(),
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `tappass-test-${exportConfig.name}-paused`,
+        MetricName: 'ExportPaused',
+        Namespace: 'TapPassWebhooks',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Dimensions: Match.arrayWith([{ Name: 'export', Value: exportConfig.name }]),
       });
     }
     for (const [name, queue] of [
@@ -587,7 +595,7 @@ describe('Class: TapPassWebhooksStack (alarm topic)', () => {
       },
     });
     const alarms = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(6);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: topic }]);
