@@ -96,14 +96,22 @@ const findMalformedReferences = (text: string): MalformedReference[] => {
  * exportVariableNames(config.exports[0]); // ['PD_ROUTING_KEY']
  */
 const exportVariableNames = (exportConfig: ExportConfig): string[] => {
+  // Asked once per delivery: scanning the template every time showed in the profile.
+  const cached = variableNamesCache.get(exportConfig);
+  if (cached) return [...cached];
   // With its preset's template and headers where the export has none of its own (a preset
   // detected at send time needs no variables; see shared/presets/registry.ts).
   const exp = exportWithPreset(exportConfig);
   const texts = [exp.webhook.url, ...Object.values(exp.webhook.headers)];
   if (exp.webhook.body_template !== undefined) texts.push(exp.webhook.body_template);
   texts.push(...(exp.webhook.signing?.secrets ?? []));
-  return [...new Set(texts.flatMap(findVariableReferences))];
+  const names = [...new Set(texts.flatMap(findVariableReferences))];
+  variableNamesCache.set(exportConfig, names);
+  return [...names];
 };
+
+/** Variable names per export object (configs are immutable once loaded). */
+const variableNamesCache = new WeakMap<ExportConfig, readonly string[]>();
 
 /**
  * Replaces every `${NAME}` with its value, as plain text (for urls and header values; body
