@@ -6,7 +6,14 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  QueueNameExists,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { createDeliveryHandler } from '../lambdas/delivery.js';
 import { createDlqHandler } from '../lambdas/dlq.js';
 import { createIngestHandler } from '../lambdas/ingest.js';
@@ -83,16 +90,34 @@ const queueArn = async (sqs: SQSClient, queueUrl: string): Promise<string> => {
   return arn;
 };
 
+/**
+ * Creates a queue, or brings an existing one (kept in a `--data-dir` from an earlier run with
+ * other settings) to these attributes: CreateQueue refuses different attributes for a name.
+ */
 const createQueue = async (
   sqs: SQSClient,
   name: string,
   attributes: Record<string, string>,
 ): Promise<string> => {
-  const response = await sqs.send(
-    new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
-  );
-  if (!response.QueueUrl) throw new Error(`the SQS server returned no URL for queue ${name}`);
-  return response.QueueUrl;
+  let queueUrl: string | undefined;
+  try {
+    const response = await sqs.send(
+      new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
+    );
+    queueUrl = response.QueueUrl;
+  } catch (error) {
+    // Real SQS answers QueueNameExists; some compatible servers prefix the legacy namespace.
+    const exists =
+      error instanceof QueueNameExists ||
+      (error instanceof Error && error.name.endsWith('QueueNameExists'));
+    if (!exists) throw error;
+    queueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+    if (queueUrl) {
+      await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: attributes }));
+    }
+  }
+  if (!queueUrl) throw new Error(`the SQS server returned no URL for queue ${name}`);
+  return queueUrl;
 };
 
 const redrive = (deadLetterTargetArn: string, maxReceiveCount: number) =>

@@ -64,8 +64,8 @@ const startEmbeddedSqs = async (options: EmbeddedSqsOptions = {}): Promise<Embed
 };
 
 /** An SQS client for a local endpoint (the embedded server or any SQS-compatible one). */
-const localSqsClient = (endpoint: string): SQSClient =>
-  new SQSClient({
+const localSqsClient = (endpoint: string): SQSClient => {
+  const client = new SQSClient({
     endpoint,
     region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
@@ -73,6 +73,55 @@ const localSqsClient = (endpoint: string): SQSClient =>
     // the sends and deletes of a local stack with several exports.
     requestHandler: { httpAgent: { keepAlive: true, maxSockets: 500 } },
   });
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const input = args.input as {
+        MessageBody?: string;
+        Entries?: { MessageBody?: string }[];
+      };
+      if (typeof input.MessageBody === 'string') {
+        input.MessageBody = escapeAstralInJson(input.MessageBody);
+      }
+      for (const entry of input.Entries ?? []) {
+        if (typeof entry.MessageBody === 'string') {
+          entry.MessageBody = escapeAstralInJson(entry.MessageBody);
+        }
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'escapeAstralInJson' },
+  );
+  return client;
+};
+
+const ASTRAL = /[\u{10000}-\u{10FFFF}]/gu;
+
+/**
+ * fauxqs 2.4.1 refuses characters outside the Basic Multilingual Plane (emoji), which SQS
+ * accepts (fixed upstream, kibertoad/fauxqs#278, not yet released). In a JSON body they can be
+ * written as `\uD83D\uDE00` escapes instead, which decode to the same value, so the local
+ * stack carries emoji like AWS does. Other bodies are left alone.
+ */
+const escapeAstralInJson = (body: string): string => {
+  ASTRAL.lastIndex = 0;
+  if (!ASTRAL.test(body)) return body;
+  try {
+    JSON.parse(body);
+  } catch {
+    return body;
+  }
+  return body.replace(ASTRAL, (char) =>
+    [...char]
+      .flatMap((c) => {
+        const code = c.codePointAt(0) ?? 0;
+        const high = Math.floor((code - 0x10000) / 0x400) + 0xd800;
+        const low = ((code - 0x10000) % 0x400) + 0xdc00;
+        return [high, low];
+      })
+      .map((unit) => `\\u${unit.toString(16).padStart(4, '0')}`)
+      .join(''),
+  );
+};
 
 export type { EmbeddedSqsOptions, EmbeddedSqsServer };
-export { LOCAL_CREDENTIALS, LOCAL_REGION, localSqsClient, startEmbeddedSqs };
+export { escapeAstralInJson, LOCAL_CREDENTIALS, LOCAL_REGION, localSqsClient, startEmbeddedSqs };
