@@ -34,6 +34,7 @@ import {
   type DeadLetterReason,
   type DeliveryMessage,
   MESSAGE_VERSION,
+  nextAttemptMessage,
   RESPONSE_SNIPPET_BYTES,
   truncateUtf8,
 } from './messages.js';
@@ -355,21 +356,7 @@ const deliverRecord = async (
       exportConfig.retry,
       verdict.retryAfterSeconds ?? result.retryAfterSeconds,
     );
-    const nowIso = now.toISOString();
-    const next: DeliveryMessage = {
-      v: MESSAGE_VERSION,
-      delivery_id: message.delivery_id,
-      export: message.export,
-      event: message.event,
-      attempts: attempt,
-      first_attempt_at: message.first_attempt_at ?? nowIso,
-      last_attempt_at: nowIso,
-      ...(result.status === undefined ? {} : { last_status: result.status }),
-      ...(result.errorClass === undefined ? {} : { last_error_class: result.errorClass }),
-      ...(delaySeconds > SQS_LIMITS.maxDelaySeconds
-        ? { not_before: new Date(now.getTime() + delaySeconds * 1000).toISOString() }
-        : {}),
-    };
+    const next = nextAttemptMessage(message, attempt, result, delaySeconds, now);
     await sendMessage(deps.sqs, queueUrl, {
       body: JSON.stringify(next),
       delaySeconds: Math.min(delaySeconds, SQS_LIMITS.maxDelaySeconds),

@@ -43,7 +43,7 @@ import {
 } from './deliver.js';
 import { expiredBecause } from './eventAge.js';
 import { type AnnounceContext, announceTransition, retryPendingRaise } from './exportPaused.js';
-import { DEAD_LETTER_REASONS, type DeliveryMessage, MESSAGE_VERSION } from './messages.js';
+import { DEAD_LETTER_REASONS, type DeliveryMessage, nextAttemptMessage } from './messages.js';
 import { HOLD_OUTCOMES, holdRecord } from './pacing.js';
 
 /** Per-event headers of a prepared request that do not describe a batch. */
@@ -250,7 +250,6 @@ const settleFailure = (
   result: SendResult,
   verdict: Exclude<PresetVerdict, { readonly outcome: 'success' }>,
 ): void => {
-  const nowIso = run.now.toISOString();
   const maxAttempts = run.exportConfig.retry.max_attempts;
   for (const item of group) {
     const { message } = item;
@@ -261,20 +260,7 @@ const settleFailure = (
         run.exportConfig.retry,
         verdict.retryAfterSeconds ?? result.retryAfterSeconds,
       );
-      const next: DeliveryMessage = {
-        v: MESSAGE_VERSION,
-        delivery_id: message.delivery_id,
-        export: message.export,
-        event: message.event,
-        attempts: attempt,
-        first_attempt_at: message.first_attempt_at ?? nowIso,
-        last_attempt_at: nowIso,
-        ...(result.status === undefined ? {} : { last_status: result.status }),
-        ...(result.errorClass === undefined ? {} : { last_error_class: result.errorClass }),
-        ...(delay > SQS_LIMITS.maxDelaySeconds
-          ? { not_before: new Date(run.now.getTime() + delay * 1000).toISOString() }
-          : {}),
-      };
+      const next = nextAttemptMessage(message, attempt, result, delay, run.now);
       run.retries.push({
         item,
         nextAttempt: attempt + 1,

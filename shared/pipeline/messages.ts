@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuditEvent } from '../events.js';
+import { SQS_LIMITS } from '../queues.js';
 
 /** Version of the message format, so a future change can be told apart from this one. */
 const MESSAGE_VERSION = 1;
@@ -93,6 +94,41 @@ const newDeliveryMessage = (event: AuditEvent, exportName: string): DeliveryMess
   attempts: 0,
 });
 
+/** What an attempt left behind, for the copy that carries the next one. */
+interface AttemptOutcome {
+  readonly status?: number;
+  readonly errorClass?: string;
+}
+
+/**
+ * The copy of a delivery message that carries its next attempt: the attempt count raised, the
+ * attempt times and last outcome recorded, and `not_before` when the backoff is longer than an
+ * SQS message delay can be.
+ */
+const nextAttemptMessage = (
+  message: DeliveryMessage,
+  attemptsMade: number,
+  outcome: AttemptOutcome,
+  delaySeconds: number,
+  now: Date,
+): DeliveryMessage => {
+  const nowIso = now.toISOString();
+  return {
+    v: MESSAGE_VERSION,
+    delivery_id: message.delivery_id,
+    export: message.export,
+    event: message.event,
+    attempts: attemptsMade,
+    first_attempt_at: message.first_attempt_at ?? nowIso,
+    last_attempt_at: nowIso,
+    ...(outcome.status === undefined ? {} : { last_status: outcome.status }),
+    ...(outcome.errorClass === undefined ? {} : { last_error_class: outcome.errorClass }),
+    ...(delaySeconds > SQS_LIMITS.maxDelaySeconds
+      ? { not_before: new Date(now.getTime() + delaySeconds * 1000).toISOString() }
+      : {}),
+  };
+};
+
 /** Cuts a UTF-8 string to at most `maxBytes` bytes without splitting a character. */
 const truncateUtf8 = (text: string, maxBytes: number): string => {
   const bytes = Buffer.from(text, 'utf8');
@@ -137,7 +173,7 @@ const dlqEvent = (deadLetter: DeadLetter, now: Date): AuditEvent => {
   };
 };
 
-export type { DeadLetter, DeadLetterReason, DeliveryMessage };
+export type { AttemptOutcome, DeadLetter, DeadLetterReason, DeliveryMessage };
 export {
   DEAD_LETTER_REASONS,
   DLQ_EVENT_KIND,
@@ -146,6 +182,7 @@ export {
   dlqEvent,
   MESSAGE_VERSION,
   newDeliveryMessage,
+  nextAttemptMessage,
   RESPONSE_SNIPPET_BYTES,
   truncateUtf8,
 };
