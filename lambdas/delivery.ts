@@ -60,7 +60,7 @@ const createDeliveryHandler = (deps: DeliveryHandlerDeps) => {
         throw error;
       }
     };
-    return processRecords(event, context, recordHandler);
+    return processRecords(event, recordHandler);
   });
 };
 

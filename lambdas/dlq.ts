@@ -19,7 +19,7 @@ interface DlqHandlerDeps extends Omit<DeadLetterDeps, 'notify'>, HandlerObservab
 const createDlqHandler = (deps: DlqHandlerDeps) => {
   const { observability, notify } = observe('dlq', deps);
   const { logger } = observability;
-  return sqsHandler(observability, async (event, context) => {
+  return sqsHandler(observability, async (event) => {
     const recordHandler = async (record: SQSRecord) => {
       try {
         await handleDeadLetter(record, { ...deps, notify });
@@ -31,7 +31,7 @@ const createDlqHandler = (deps: DlqHandlerDeps) => {
         throw error;
       }
     };
-    return processRecords(event, context, recordHandler);
+    return processRecords(event, recordHandler);
   });
 };
 

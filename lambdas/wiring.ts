@@ -1,6 +1,6 @@
 /**
  * The middy wiring every handler shares: Powertools logger context, metrics written once per
- * invocation, and partial batch responses with one batch processor per invocation.
+ * invocation, and partial batch responses.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
@@ -57,7 +57,6 @@ const sqsHandler = (
  */
 const processRecords = async (
   event: SQSEvent,
-  _context: Context,
   recordHandler: (record: SQSRecord) => Promise<void>,
 ): Promise<SQSBatchResponse> => {
   const outcomes = await Promise.allSettled(event.Records.map((record) => recordHandler(record)));

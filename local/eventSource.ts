@@ -21,6 +21,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { SQS_LIMITS } from '../shared/queues.js';
 import { lambdaContext } from './lambdaContext.js';
 
 /** A Lambda handler for SQS events with partial batch responses. */
@@ -292,14 +293,18 @@ class EventSourceMapping {
     const entries = messages
       .filter((message) => !failedIds.has(message.MessageId ?? ''))
       .map((message, index) => ({ Id: `d${index}`, ReceiptHandle: message.ReceiptHandle ?? '' }));
-    if (entries.length === 0) return;
-    try {
-      const response = await this.#options.sqs.send(
-        new DeleteMessageBatchCommand({ QueueUrl: this.#options.queueUrl, Entries: entries }),
-      );
-      this.stats.deleted += entries.length - (response.Failed?.length ?? 0);
-    } catch {
-      // Not deleted means delivered again after the visibility timeout: at-least-once, as on AWS.
+    // DeleteMessageBatch takes 10 entries; batches with a batching window hold up to 10,000.
+    for (let start = 0; start < entries.length; start += SQS_LIMITS.entriesPerBatch) {
+      const chunk = entries.slice(start, start + SQS_LIMITS.entriesPerBatch);
+      try {
+        const response = await this.#options.sqs.send(
+          new DeleteMessageBatchCommand({ QueueUrl: this.#options.queueUrl, Entries: chunk }),
+        );
+        this.stats.deleted += chunk.length - (response.Failed?.length ?? 0);
+      } catch {
+        // Not deleted means delivered again after the visibility timeout: at-least-once, as on
+        // AWS.
+      }
     }
   }
 }

@@ -26,6 +26,16 @@ const SQS_LIMITS = {
   maxVisibilitySeconds: 43_200,
 } as const;
 
+/** Characters SQS refuses in a body or a string attribute (outside its documented ranges). */
+const NOT_SQS_TEXT = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/**
+ * Replaces what SQS refuses with U+FFFD. An attribute can quote event text that arrived as JSON
+ * escapes (`\u0000`, a lone `\ud800`): raw, it would make SQS refuse the parked message, and
+ * the record would fail on every retry.
+ */
+const sqsText = (text: string): string => text.replace(NOT_SQS_TEXT, '\uFFFD');
+
 /** A message to send; `id` is the caller's handle for it, unique within one call. */
 interface OutgoingMessage {
   readonly id: string;
@@ -182,4 +192,12 @@ const changeVisibility = async (
 };
 
 export type { FailedSend, OutgoingMessage, SendOutcome };
-export { changeVisibility, chunkForBatches, messageBytes, SQS_LIMITS, sendMessage, sendMessages };
+export {
+  changeVisibility,
+  chunkForBatches,
+  messageBytes,
+  SQS_LIMITS,
+  sendMessage,
+  sendMessages,
+  sqsText,
+};

@@ -1,6 +1,6 @@
 /**
- * Figure 7: what middy and Powertools (context injection, metrics flush, the batch processor)
- * add around the per-record delivery step. Both sides run the same records through the same
+ * Figure 7: what middy and Powertools (context injection, metrics flush) and the partial batch
+ * response add around the per-record delivery step. Both sides run the same records through the same
  * `deliverRecord` with the same notice sink, on in-memory I/O: an HTTP client that answers 202
  * at once and an SQS client whose `send` does nothing. Only the wrapper differs.
  */

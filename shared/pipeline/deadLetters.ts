@@ -9,7 +9,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { validateEvent } from '../events.js';
 import type { QueueDirectory } from '../queueNames.js';
-import { sendMessage } from '../queues.js';
+import { sendMessage, sqsText } from '../queues.js';
 import {
   DEAD_LETTER_REASONS,
   type DeadLetter,
@@ -118,7 +118,7 @@ const handleDeadLetter = async (record: SQSRecord, deps: DeadLetterDeps): Promis
     body: JSON.stringify(deadLetter),
     attributes: {
       export: deadLetter.export,
-      audit_id: deadLetter.event.audit_id.slice(0, 200),
+      audit_id: sqsText(deadLetter.event.audit_id.slice(0, 200)),
       reason: deadLetter.reason,
       delivery_id: deadLetter.delivery_id,
     },

@@ -18,7 +18,7 @@ import type { HttpClient, SendResult } from '../http.js';
 import { prepareRequest } from '../prepareRequest.js';
 import { classifyFor, type PresetOptions, type PresetVerdict } from '../presets/index.js';
 import type { QueueDirectory } from '../queueNames.js';
-import { changeVisibility, SQS_LIMITS, sendMessage } from '../queues.js';
+import { changeVisibility, SQS_LIMITS, sendMessage, sqsText } from '../queues.js';
 import { backoffDelaySeconds } from '../retry.js';
 import { MissingVariableError, SecretsError } from '../secretErrors.js';
 import type { SecretResolver } from '../secrets.js';
@@ -394,7 +394,7 @@ const deadLetterMalformed = async (
   if (exportName === undefined) throw new Error(`message ${record.messageId}: ${problem}`);
   await sendMessage(deps.sqs, deps.queues.deliveryDlq(exportName), {
     body: record.body,
-    attributes: { reason: DEAD_LETTER_REASONS.malformed, detail: problem },
+    attributes: { reason: DEAD_LETTER_REASONS.malformed, detail: sqsText(problem) },
   });
   deps.notify({
     type: 'dead_lettered',

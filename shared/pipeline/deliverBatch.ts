@@ -98,6 +98,27 @@ const queueDeadLetter = (
   });
 };
 
+/** Visibility changes in flight at once when many records of a batch are handed back. */
+const DEFER_CONCURRENCY = 25;
+
+/**
+ * Hides many records, `DEFER_CONCURRENCY` at a time: a batch can hold 10,000 records, and one
+ * call after another would run past the function timeout during an SSM outage.
+ */
+const deferItems = async (
+  run: BatchRun,
+  deferrals: readonly { readonly item: Item; readonly seconds: number }[],
+  why: string,
+): Promise<void> => {
+  for (let start = 0; start < deferrals.length; start += DEFER_CONCURRENCY) {
+    await Promise.all(
+      deferrals
+        .slice(start, start + DEFER_CONCURRENCY)
+        .map(({ item, seconds }) => deferItem(run, item, why, seconds)),
+    );
+  }
+};
+
 /** Hides one record for `seconds`, as the single-record step does; no attempt is spent. */
 const deferItem = async (run: BatchRun, item: Item, why: string, seconds: number) => {
   run.failed.add(item.record.messageId);
@@ -145,11 +166,12 @@ const holdItems = async (run: BatchRun, items: readonly Item[], why: string, sec
  */
 const screen = async (run: BatchRun, items: readonly Item[]): Promise<Item[]> => {
   const ready: Item[] = [];
+  const waiting: { item: Item; seconds: number }[] = [];
   for (const item of items) {
     const notBefore = item.message.not_before;
     const waitMs = notBefore === undefined ? 0 : Date.parse(notBefore) - run.now.getTime();
     if (waitMs > 1_000) {
-      await deferItem(run, item, 'waiting for its backoff to elapse', Math.ceil(waitMs / 1000));
+      waiting.push({ item, seconds: Math.ceil(waitMs / 1000) });
       continue;
     }
     const expired = expiredBecause(item.message.event, run.exportConfig, run.now);
@@ -163,6 +185,7 @@ const screen = async (run: BatchRun, items: readonly Item[]): Promise<Item[]> =>
     }
     ready.push(item);
   }
+  await deferItems(run, waiting, 'waiting for its backoff to elapse');
   return ready;
 };
 
@@ -457,14 +480,11 @@ const deliverScreened = async (
     return;
   }
   if (clock.remainingMs() < exportConfig.webhook.timeout_seconds * 1000 + SAFETY_MARGIN_MS) {
-    for (const item of items) {
-      await deferItem(
-        run,
-        item,
-        'the invocation has no time left for it',
-        OUT_OF_TIME_VISIBILITY_SECONDS,
-      );
-    }
+    await deferItems(
+      run,
+      items.map((item) => ({ item, seconds: OUT_OF_TIME_VISIBILITY_SECONDS })),
+      'the invocation has no time left for it',
+    );
     return;
   }
 
@@ -483,9 +503,12 @@ const deliverScreened = async (
       return;
     }
     const why = `the secret store failed (${error instanceof Error ? error.name : 'error'})`;
-    for (const item of items) {
-      await deferItem(run, item, why, infraRetryDelay(item.record, deps.infraRetrySeconds ?? 10));
-    }
+    const base = deps.infraRetrySeconds ?? 10;
+    await deferItems(
+      run,
+      items.map((item) => ({ item, seconds: infraRetryDelay(item.record, base) })),
+      why,
+    );
     return;
   }
   run.secretValues = Object.values(variables);

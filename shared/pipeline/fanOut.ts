@@ -13,7 +13,7 @@ import type { ObservabilityConfig } from '../config/types.js';
 import { type AuditEvent, formatEventProblems, MAX_EVENT_BYTES, validateEvent } from '../events.js';
 import { matchesFilters } from '../filter.js';
 import type { QueueDirectory } from '../queueNames.js';
-import { type OutgoingMessage, SQS_LIMITS, sendMessages } from '../queues.js';
+import { type OutgoingMessage, SQS_LIMITS, sendMessages, sqsText } from '../queues.js';
 import { newDeliveryMessage, truncateUtf8 } from './messages.js';
 import type { NoticeSink } from './notices.js';
 
@@ -66,16 +66,6 @@ const decodeBody = (body: string): unknown[] | undefined => {
     return undefined;
   }
 };
-
-/** Characters SQS refuses in a body or a string attribute (outside its documented ranges). */
-const NOT_SQS_TEXT = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
-
-/**
- * Replaces what SQS refuses with U+FFFD. An attribute can quote event text that arrived as JSON
- * escapes (`\u0000`, a lone `\ud800`): raw, it would make SQS refuse the parked message, and
- * the record would fail on every retry.
- */
-const sqsText = (text: string): string => text.replace(NOT_SQS_TEXT, '\uFFFD');
 
 /** The item as JSON text, or undefined when it is nested too deeply to serialise. */
 const itemText = (value: unknown): string | undefined => {

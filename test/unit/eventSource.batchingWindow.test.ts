@@ -3,7 +3,7 @@
  * records arriving during the window join the batch, batches can exceed SQS's 10 records per
  * receive, and without a window a batch is what one receive returns. Counts only.
  */
-import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { EventSourceMapping } from '../../local/eventSource.js';
 import { type EmbeddedSqsServer, localSqsClient, startEmbeddedSqs } from '../../local/sqsServer.js';
@@ -91,6 +91,39 @@ describe('Class: EventSourceMapping (batching window)', () => {
 
     // Assess
     expect(sizes).toEqual([20, 20, 5]);
+  });
+
+  it('deletes every record of a batch larger than 10 once it succeeded', async () => {
+    // Prepare
+    const queueUrl = await createQueue();
+    await sendBodies(sqs, queueUrl, bodies(25, 'd'));
+    const mapping = new EventSourceMapping({
+      sqs,
+      queueUrl,
+      functionName: 'delete-test',
+      maxConcurrency: 1,
+      waitTimeSeconds: 1,
+      batchSize: 25,
+      maxBatchingWindowMs: 2_000,
+      handler: async () => ({ batchItemFailures: [] }),
+    });
+    mappings.push(mapping);
+
+    // Act
+    mapping.start();
+    await waitUntil(() => mapping.stats.records >= 25, { what: '25 records handled' });
+    await mapping.stop();
+
+    // Assess: DeleteMessageBatch takes 10 entries at most, so this took 3 calls.
+    expect(mapping.stats.deleted).toBe(25);
+    const attributes = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    expect(attributes.Attributes?.ApproximateNumberOfMessages).toBe('0');
+    expect(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible).toBe('0');
   });
 
   it('without a window, invokes with what one receive returns', async () => {
