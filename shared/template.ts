@@ -321,6 +321,9 @@ const compiledBodies = new Map<string, CompiledBody>();
  * const body = bodyForExport(exportConfig);
  */
 const bodyForExport = (exp: ExportConfig): CompiledBody => {
+  // Per config object first: building the content key on every request showed in the profile.
+  const known = compiledByExport.get(exp);
+  if (known) return known;
   const key = JSON.stringify([exp.name, exp.format, exp.webhook.body_template ?? null]);
   let compiled = compiledBodies.get(key);
   if (!compiled) {
@@ -331,8 +334,12 @@ const bodyForExport = (exp: ExportConfig): CompiledBody => {
     });
     compiledBodies.set(key, compiled);
   }
+  compiledByExport.set(exp, compiled);
   return compiled;
 };
+
+/** The compiled body of each export object (configs are not changed once loaded). */
+const compiledByExport = new WeakMap<ExportConfig, CompiledBody>();
 
 export type { CompileBodyOptions, CompiledBody, TemplateErrorKind };
 export {

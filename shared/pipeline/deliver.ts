@@ -191,8 +191,17 @@ const deliverRecord = async (
   const message = parsed;
   const exportConfig = deps.exports.get(message.export);
   if (!exportConfig) {
-    // The export was removed from the config while messages were queued: keep them.
-    throw new DeliveryDeferredError(message.export, 'the export is not in the configuration');
+    // The export was removed from the config while messages were queued: keep them (native
+    // redrive takes them to the DLQ in the end), and say so, since nothing else will.
+    const why = 'the export is not in the configuration; redeploy it or let redrive take these';
+    deps.notify({
+      type: 'deferred',
+      export: message.export,
+      auditId: message.event.audit_id,
+      why,
+      visibleAgainInSeconds: 0,
+    });
+    throw new DeliveryDeferredError(message.export, why);
   }
   const queueUrl = deps.queues.delivery(exportConfig.name);
   const auditId = message.event.audit_id;

@@ -560,8 +560,18 @@ const deliverBatch = async (
     [...byExport].map(async ([exportName, items]) => {
       const exportConfig = deps.exports.get(exportName);
       if (exportConfig === undefined) {
-        // The export was removed from the config while messages were queued: keep them.
-        for (const item of items) failed.add(item.record.messageId);
+        // The export was removed from the config while messages were queued: keep them, and
+        // say so, since nothing else will.
+        for (const item of items) {
+          failed.add(item.record.messageId);
+          deps.notify({
+            type: 'deferred',
+            export: exportName,
+            auditId: item.message.event.audit_id,
+            why: 'the export is not in the configuration; redeploy it or let redrive take these',
+            visibleAgainInSeconds: 0,
+          });
+        }
         return;
       }
       await deliverExportBatch(items, exportConfig, deps, clock, now, failed);
