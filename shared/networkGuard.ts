@@ -8,6 +8,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import { buildConnector } from 'undici';
+import type { ExportConfig } from './config/types.js';
 import { createHttpClient, type HttpClient } from './http.js';
 
 /** Ranges no webhook should reach unless an export opts in (`allow_private_network: true`). */
@@ -135,6 +136,16 @@ const guardedConnector = (): buildConnector.connector => {
   };
 };
 
+/**
+ * The client that sends for an export: the guarded one unless the export allows private
+ * addresses, or when no guard is in use (locally, by default).
+ */
+const clientForExport = (
+  exportConfig: ExportConfig,
+  clients: { readonly http: HttpClient; readonly guardedHttp?: HttpClient | undefined },
+): HttpClient =>
+  exportConfig.webhook.allow_private_network ? clients.http : (clients.guardedHttp ?? clients.http);
+
 let guardedClient: HttpClient | undefined;
 
 /**
@@ -152,6 +163,7 @@ const guardedHttpClient = (): HttpClient => {
 export {
   BLOCKED_RANGES,
   BlockedAddressError,
+  clientForExport,
   guardedConnector,
   guardedHttpClient,
   guardedLookup,

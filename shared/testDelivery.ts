@@ -5,6 +5,7 @@
  * delivery function runs it for `test-export --stage` (a "test invocation"), so both print the
  * same report.
  */
+
 import type { ExportConfig } from './config/types.js';
 import {
   type AuditEvent,
@@ -14,6 +15,7 @@ import {
 } from './events.js';
 import { matchesFilters } from './filter.js';
 import type { HttpClient, SendResult } from './http.js';
+import { clientForExport } from './networkGuard.js';
 import { prepareRequest } from './prepareRequest.js';
 import { classifyFor, type PresetOptions } from './presets/index.js';
 import type { Verdict } from './retry.js';
@@ -106,10 +108,7 @@ const testDelivery = async (input: TestDeliveryInput): Promise<TestDeliveryRepor
   );
   const secretValues = Object.values(variables);
   const request = await prepareRequest(exportConfig, event, variables, { presets: input.presets });
-  // The same choice as the delivery step (shared/pipeline/deliver.ts).
-  const client = exportConfig.webhook.allow_private_network
-    ? input.http
-    : (input.guardedHttp ?? input.http);
+  const client = clientForExport(exportConfig, input);
   const result = redactResult(await client.send(request), secretValues);
   return {
     export: exportConfig.name,

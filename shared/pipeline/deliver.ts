@@ -10,11 +10,13 @@
  * back. Native SQS redrive (`maxReceiveCount`) is the backstop for a copy that keeps coming
  * back without a result, e.g. because the function crashes on it.
  */
+
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import type { ExportConfig } from '../config/types.js';
 import { validateEvent } from '../events.js';
 import type { HttpClient, SendResult } from '../http.js';
+import { clientForExport } from '../networkGuard.js';
 import { prepareRequest } from '../prepareRequest.js';
 import { classifyFor, type PresetOptions, type PresetVerdict } from '../presets/index.js';
 import type { QueueDirectory } from '../queueNames.js';
@@ -332,9 +334,7 @@ const deliverRecord = async (
     : { go: true as const, probe: false };
   if (!permit.go) return hold(permit.why, permit.retryInMs / 1000);
 
-  const client = exportConfig.webhook.allow_private_network
-    ? deps.http
-    : (deps.guardedHttp ?? deps.http);
+  const client = clientForExport(exportConfig, deps);
   const result = await client.send(request);
   const attempt = message.attempts + 1;
   const maxAttempts = exportConfig.retry.max_attempts;

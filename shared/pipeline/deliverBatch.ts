@@ -10,9 +10,11 @@
  * rendering) apply per event where they are about the event, per request where they are about
  * the receiver: one breaker admission and one rate-limit slot per request.
  */
+
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
 import type { ExportConfig } from '../config/types.js';
 import type { OutgoingRequest, SendResult } from '../http.js';
+import { clientForExport } from '../networkGuard.js';
 import { prepareRequest } from '../prepareRequest.js';
 import { classifyFor, type PresetVerdict } from '../presets/index.js';
 import { changeVisibility, type OutgoingMessage, SQS_LIMITS, sendMessages } from '../queues.js';
@@ -352,9 +354,7 @@ const sendGroup = async (
     return;
   }
 
-  const client = exportConfig.webhook.allow_private_network
-    ? deps.http
-    : (deps.guardedHttp ?? deps.http);
+  const client = clientForExport(exportConfig, deps);
   const result = await client.send(request);
   const verdict = classifyFor(exportConfig, result, request.url, deps.presets);
   deps.notify({
