@@ -14,33 +14,47 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { validateEvent } from './events.js';
 import {
-  DEAD_LETTER_REASONS,
   type DeadLetter,
-  type DeliveryMessage,
-  MESSAGE_VERSION,
+  type MalformedRecord,
+  readDeadLetter,
+  readMalformedMessage,
+  replayMessage,
 } from './pipeline/messages.js';
 import { sendMessages } from './queues.js';
 
-/** One message of the archive, read. */
-interface ArchivedDeadLetter {
+/** What every message of the archive has, read or not. */
+interface ArchivedMessage {
   /** The SQS message id: stable for the life of the message. */
   readonly messageId: string;
   readonly export: string;
   readonly auditId?: string;
-  readonly deliveryId?: string;
   /** A dead-letter reason, or `malformed` for a body that holds no dead letter. */
   readonly reason: string;
   /** When it was dead-lettered (the dead letter's own time, else when SQS received it). */
   readonly archivedAt?: string;
-  /** The dead letter; absent when the body is malformed (kept as it came, never replayed). */
-  readonly deadLetter?: DeadLetter;
   /** The body as stored. */
   readonly body: string;
   /** The message's string attributes (export, audit_id, reason, delivery_id). */
   readonly attributes: Readonly<Record<string, string>>;
 }
+
+/** A message of the archive that holds a dead letter: it can be replayed. */
+interface ReadableDeadLetter extends ArchivedMessage {
+  readonly deliveryId: string;
+  readonly deadLetter: DeadLetter;
+  readonly malformed?: undefined;
+}
+
+/** A message of the archive that holds no dead letter: kept as it came, never replayed. */
+interface MalformedDeadLetter extends ArchivedMessage {
+  readonly deliveryId?: undefined;
+  readonly deadLetter?: undefined;
+  readonly malformed: MalformedRecord;
+}
+
+/** One message of the archive, read: a dead letter, or a malformed record. */
+type ArchivedDeadLetter = ReadableDeadLetter | MalformedDeadLetter;
 
 /** Options of the archive reads. */
 interface ArchiveReadOptions {
@@ -93,8 +107,8 @@ type DeliveryQueueUrlFor = (exportName: string) => string | Promise<string>;
 const SQS_BATCH = 10;
 const DEFAULTS = { visibilitySeconds: 60, waitSeconds: 1, limit: 10_000 } as const;
 
-interface Received {
-  readonly entry: ArchivedDeadLetter;
+interface Received<Entry extends ArchivedDeadLetter = ArchivedDeadLetter> {
+  readonly entry: Entry;
   /** The handle of the latest receive: only it can change or delete the message. */
   receiptHandle: string;
 }
@@ -107,62 +121,34 @@ const stringAttributes = (message: Message): Record<string, string> => {
   return attributes;
 };
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/**
- * The dead letter in a body. A delivery message that SQS moved here by itself (the dead-letter
- * step kept failing on it) is read as a dead letter with reason `redrive`.
- */
-const readBody = (body: string, sentAt: string | undefined): DeadLetter | undefined => {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (!isObject(value) || typeof value.export !== 'string') return undefined;
-  if (typeof value.delivery_id !== 'string') return undefined;
-  const validation = validateEvent(value.event);
-  if (!validation.ok) return undefined;
-  if (value.kind === 'dead_letter') return value as unknown as DeadLetter;
-  const message = value as unknown as DeliveryMessage;
-  return {
-    v: MESSAGE_VERSION,
-    kind: 'dead_letter',
-    delivery_id: message.delivery_id,
-    export: message.export,
-    reason: DEAD_LETTER_REASONS.redrive,
-    detail: 'SQS moved the delivery message to the archive without a dead-letter record',
-    attempts: typeof message.attempts === 'number' ? message.attempts : 0,
-    ...(typeof message.last_status === 'number' ? { last_status: message.last_status } : {}),
-    ...(typeof message.last_attempt_at === 'string'
-      ? { last_attempt_at: message.last_attempt_at }
-      : {}),
-    dead_lettered_at: sentAt ?? new Date(0).toISOString(),
-    event: validation.event,
-  };
-};
-
 const toEntry = (message: Message): ArchivedDeadLetter => {
   const body = message.Body ?? '';
   const attributes = stringAttributes(message);
   const sentMs = Number(message.Attributes?.SentTimestamp);
-  const sentAt = Number.isFinite(sentMs) && sentMs > 0 ? new Date(sentMs).toISOString() : undefined;
-  const deadLetter = readBody(body, sentAt);
-  if (!deadLetter) {
+  const sentAt = Number.isFinite(sentMs) && sentMs > 0 ? new Date(sentMs) : undefined;
+  const messageId = message.MessageId ?? '';
+  // A delivery message SQS moved here by itself (the dead-letter step kept failing on it) is
+  // read as a dead letter with reason `redrive`, built as the dead-letter step builds it.
+  const read = readDeadLetter(body, {
+    detail: 'SQS moved the delivery message to the archive without a dead-letter record',
+    now: sentAt ?? new Date(0),
+  });
+  if (!read.ok) {
+    const malformed = readMalformedMessage(body, attributes, read.problem);
     return {
-      messageId: message.MessageId ?? '',
-      export: attributes.export ?? 'unknown',
+      messageId,
+      export: malformed.export ?? 'unknown',
       ...(attributes.audit_id === undefined ? {} : { auditId: attributes.audit_id }),
-      reason: DEAD_LETTER_REASONS.malformed,
-      ...(sentAt === undefined ? {} : { archivedAt: sentAt }),
+      reason: malformed.reason,
+      ...(sentAt === undefined ? {} : { archivedAt: sentAt.toISOString() }),
+      malformed,
       body,
       attributes,
     };
   }
+  const { deadLetter } = read;
   return {
-    messageId: message.MessageId ?? '',
+    messageId,
     export: deadLetter.export,
     auditId: deadLetter.event.audit_id,
     deliveryId: deadLetter.delivery_id,
@@ -285,6 +271,9 @@ const remove = async (
   return notDeleted;
 };
 
+const isReadable = (item: Received): item is Received<ReadableDeadLetter> =>
+  item.entry.deadLetter !== undefined;
+
 const byArchivedAt = (a: ArchivedDeadLetter, b: ArchivedDeadLetter): number =>
   (a.archivedAt ?? '').localeCompare(b.archivedAt ?? '');
 
@@ -330,15 +319,6 @@ const showDeadLetter = async (
   return deadLetters.filter((entry) => matchesId(entry, id));
 };
 
-/** The fresh delivery message that replays a dead letter: attempts 0, same delivery_id. */
-const replayMessage = (deadLetter: DeadLetter): DeliveryMessage => ({
-  v: MESSAGE_VERSION,
-  delivery_id: deadLetter.delivery_id,
-  export: deadLetter.export,
-  event: deadLetter.event,
-  attempts: 0,
-});
-
 const describeError = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
 
@@ -371,13 +351,12 @@ const redriveDeadLetters = async (
   keep.push(...skipped);
 
   // One replay per delivery_id (the latest dead letter), grouped by export.
-  const byDelivery = new Map<string, Received[]>();
-  for (const item of selected) {
-    if (item.entry.deadLetter === undefined) continue;
-    const key = item.entry.deadLetter.delivery_id;
+  const byDelivery = new Map<string, Received<ReadableDeadLetter>[]>();
+  for (const item of selected.filter(isReadable)) {
+    const key = item.entry.deliveryId;
     byDelivery.set(key, [...(byDelivery.get(key) ?? []), item]);
   }
-  const byExport = new Map<string, Received[][]>();
+  const byExport = new Map<string, Received<ReadableDeadLetter>[][]>();
   for (const group of byDelivery.values()) {
     group.sort((a, b) => byArchivedAt(a.entry, b.entry));
     const exportName = group[0]?.entry.export ?? 'unknown';
@@ -401,13 +380,14 @@ const redriveDeadLetters = async (
       failGroups(describeError(error));
       continue;
     }
-    const latest = (group: Received[]) => group[group.length - 1] as Received;
+    const latest = (group: Received<ReadableDeadLetter>[]) =>
+      group[group.length - 1] as Received<ReadableDeadLetter>;
     const outcome = await sendMessages(
       sqs,
       queueUrl,
       groups.map((group, index) => ({
         id: String(index),
-        body: JSON.stringify(replayMessage(latest(group).entry.deadLetter as DeadLetter)),
+        body: JSON.stringify(replayMessage(latest(group).entry.deadLetter)),
       })),
     );
     const failures = new Map(outcome.failed.map((failure) => [failure.id, failure]));
@@ -438,9 +418,12 @@ const redriveDeadLetters = async (
 
 export type {
   ArchivedDeadLetter,
+  ArchivedMessage,
   ArchiveReadOptions,
   DeadLetterListing,
   DeliveryQueueUrlFor,
+  MalformedDeadLetter,
+  ReadableDeadLetter,
   RedriveOutcome,
 };
-export { listDeadLetters, redriveDeadLetters, replayMessage, showDeadLetter };
+export { listDeadLetters, redriveDeadLetters, showDeadLetter };

@@ -7,16 +7,17 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { validateEvent } from '../events.js';
 import type { QueueDirectory } from '../queueNames.js';
-import { sendMessage, sqsText } from '../queues.js';
+import { sendMessage } from '../queues.js';
 import {
-  DEAD_LETTER_REASONS,
   type DeadLetter,
-  type DeliveryMessage,
+  type DeadLetterRead,
   DLQ_EVENT_KIND,
+  deadLetterMessage,
   dlqEvent,
-  MESSAGE_VERSION,
+  malformedMessage,
+  malformedRecord,
+  readDeadLetter as readDeadLetterBody,
 } from './messages.js';
 import type { NoticeSink } from './notices.js';
 
@@ -29,61 +30,34 @@ interface DeadLetterDeps {
   readonly now?: () => Date;
 }
 
-/** A record of a dead-letter queue that carries no audit event at all. */
+/** A record of a dead-letter queue that holds neither a dead letter nor a delivery message. */
 class UnreadableDeadLetterError extends Error {
-  constructor(messageId: string) {
-    super(`dead letter ${messageId} holds no audit event`);
+  constructor(
+    messageId: string,
+    readonly problem: string,
+  ) {
+    super(`dead letter ${messageId} cannot be read: ${problem}`);
     this.name = 'UnreadableDeadLetterError';
   }
 }
 
-const isDeadLetter = (value: Record<string, unknown>): boolean => value.kind === 'dead_letter';
+const readRecord = (record: SQSRecord, deps: DeadLetterDeps, now: Date): DeadLetterRead =>
+  readDeadLetterBody(record.body, {
+    exportOfQueue: deps.exportOfQueueArn(record.eventSourceARN) ?? 'unknown',
+    detail: `SQS moved the message after ${record.attributes.ApproximateReceiveCount} receive(s) without a result: the delivery function crashed, timed out or was throttled`,
+    now,
+  });
 
 /**
- * Reads a record of a delivery dead-letter queue. It is either a dead letter the delivery
- * function wrote (with its reason), or a delivery message SQS moved there by itself after too
- * many receives (crashes, timeouts, throttles), which becomes a dead letter with reason
- * `redrive`.
+ * Reads a record of a delivery dead-letter queue with the message codec. It is either a dead
+ * letter the delivery function wrote (with its reason), or a delivery message SQS moved there
+ * by itself after too many receives (crashes, timeouts, throttles), which becomes a dead letter
+ * with reason `redrive`. Throws {@link UnreadableDeadLetterError} for anything else.
  */
 const readDeadLetter = (record: SQSRecord, deps: DeadLetterDeps, now: Date): DeadLetter => {
-  let value: unknown;
-  try {
-    value = JSON.parse(record.body);
-  } catch {
-    throw new UnreadableDeadLetterError(record.messageId);
-  }
-  if (typeof value !== 'object' || value === null) {
-    throw new UnreadableDeadLetterError(record.messageId);
-  }
-  const body = value as Record<string, unknown>;
-  if (isDeadLetter(body)) {
-    if (!validateEvent(body.event).ok) throw new UnreadableDeadLetterError(record.messageId);
-    return body as unknown as DeadLetter;
-  }
-  const message = body as unknown as DeliveryMessage;
-  const validation = validateEvent(message.event);
-  if (!validation.ok) throw new UnreadableDeadLetterError(record.messageId);
-  const exportName =
-    (typeof message.export === 'string' ? message.export : undefined) ??
-    deps.exportOfQueueArn(record.eventSourceARN) ??
-    'unknown';
-  return {
-    v: MESSAGE_VERSION,
-    kind: 'dead_letter',
-    delivery_id: message.delivery_id,
-    export: exportName,
-    reason: DEAD_LETTER_REASONS.redrive,
-    detail: `SQS moved the message after ${record.attributes.ApproximateReceiveCount} receive(s) without a result: the delivery function crashed, timed out or was throttled`,
-    attempts: typeof message.attempts === 'number' ? message.attempts : 0,
-    ...(message.first_attempt_at === undefined
-      ? {}
-      : { first_attempt_at: message.first_attempt_at }),
-    ...(message.last_attempt_at === undefined ? {} : { last_attempt_at: message.last_attempt_at }),
-    ...(message.last_status === undefined ? {} : { last_status: message.last_status }),
-    ...(message.last_error_class === undefined ? {} : { error_class: message.last_error_class }),
-    dead_lettered_at: now.toISOString(),
-    event: validation.event,
-  };
+  const read = readRecord(record, deps, now);
+  if (!read.ok) throw new UnreadableDeadLetterError(record.messageId, read.problem);
+  return read.deadLetter;
 };
 
 /**
@@ -95,14 +69,12 @@ const readDeadLetter = (record: SQSRecord, deps: DeadLetterDeps, now: Date): Dea
  */
 const handleDeadLetter = async (record: SQSRecord, deps: DeadLetterDeps): Promise<void> => {
   const now = deps.now?.() ?? new Date();
-  let deadLetter: DeadLetter;
-  try {
-    deadLetter = readDeadLetter(record, deps, now);
-  } catch (error) {
-    if (!(error instanceof UnreadableDeadLetterError)) throw error;
+  const read = readRecord(record, deps, now);
+  if (!read.ok) {
     await archiveUnreadable(record, deps);
     return;
   }
+  const { deadLetter } = read;
   const raise = deadLetter.event.event_kind !== DLQ_EVENT_KIND;
   if (raise) {
     const event = dlqEvent(deadLetter, now);
@@ -114,15 +86,7 @@ const handleDeadLetter = async (record: SQSRecord, deps: DeadLetterDeps): Promis
       dlqAuditId: event.audit_id,
     });
   }
-  await sendMessage(deps.sqs, deps.queues.deadLetters, {
-    body: JSON.stringify(deadLetter),
-    attributes: {
-      export: deadLetter.export,
-      audit_id: sqsText(deadLetter.event.audit_id.slice(0, 200)),
-      reason: deadLetter.reason,
-      delivery_id: deadLetter.delivery_id,
-    },
-  });
+  await sendMessage(deps.sqs, deps.queues.deadLetters, deadLetterMessage(deadLetter));
   deps.notify({
     type: 'dead_letter_archived',
     export: deadLetter.export,
@@ -132,19 +96,19 @@ const handleDeadLetter = async (record: SQSRecord, deps: DeadLetterDeps): Promis
 };
 
 /**
- * A record with no audit event in it (someone sent junk to a dead-letter queue): nothing to
- * raise, but it is kept as it came, so nothing is dropped.
+ * A record no reader can read (junk sent to a dead-letter queue, or a malformed delivery
+ * message the delivery function parked whole): nothing to raise, but it is kept as it came, so
+ * nothing is dropped.
  */
 const archiveUnreadable = async (record: SQSRecord, deps: DeadLetterDeps): Promise<void> => {
   const exportName = deps.exportOfQueueArn(record.eventSourceARN) ?? 'unknown';
-  await sendMessage(deps.sqs, deps.queues.deadLetters, {
-    body: record.body.length > 0 ? record.body : '(empty)',
-    attributes: {
-      export: exportName,
-      reason: DEAD_LETTER_REASONS.malformed,
-      source_message_id: record.messageId,
-    },
+  // The reader's problem is not attached: the archive reads the body again and finds it.
+  const kept = malformedRecord({
+    body: record.body,
+    sourceMessageId: record.messageId,
+    export: exportName,
   });
+  await sendMessage(deps.sqs, deps.queues.deadLetters, malformedMessage(kept));
   deps.notify({ type: 'dead_letter_archived', export: exportName, raised: false });
 };
 
