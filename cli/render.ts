@@ -7,10 +7,10 @@
 import { Command } from 'commander';
 import { environmentWithDotEnv } from '../local/stack.js';
 import type { AuditEvent } from '../shared/events.js';
+import { preparationFailureOf } from '../shared/pipeline/delivery/failures.js';
 import { prepareRequest } from '../shared/prepareRequest.js';
-import { maskSignatures, SECRET_PREFIX, SigningSecretError } from '../shared/signing.js';
+import { maskSignatures, SECRET_PREFIX } from '../shared/signing.js';
 import { syntheticEvent } from '../shared/syntheticEvent.js';
-import { TemplateError } from '../shared/template.js';
 import {
   exportVariableNames,
   findVariableReferences,
@@ -96,8 +96,10 @@ const runRender = async (options: RenderOptions, output: CliOutput): Promise<Exi
   try {
     request = await prepareRequest(exportConfig, event, values);
   } catch (error) {
-    if (!(error instanceof TemplateError || error instanceof SigningSecretError)) throw error;
-    output.err(error.message);
+    // What would dead-letter the delivery (a template or signing-key error) is the user's to fix.
+    const failure = preparationFailureOf(error);
+    if (failure === undefined) throw error;
+    output.err(failure.message);
     return EXIT_CODES.usage;
   }
   const source = options.event === undefined ? 'a synthetic event' : options.event;

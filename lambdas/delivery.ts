@@ -1,17 +1,13 @@
 /**
  * The delivery function, triggered by each export's delivery queue: renders, sends, and
- * retries or dead-letters, reporting partial batch failures. Thin: the work is `deliverRecord`
- * in shared/pipeline/deliver.ts.
+ * retries or dead-letters, reporting partial batch failures. Thin: the work is
+ * `deliverRecords` in shared/pipeline/delivery/engine.ts.
  */
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { defaultHttpClient } from '../shared/http.js';
 import { guardedHttpClient } from '../shared/networkGuard.js';
-import {
-  DeliveryDeferredError,
-  type DeliveryDeps,
-  deliverRecord,
-} from '../shared/pipeline/deliver.js';
-import { deliverBatch } from '../shared/pipeline/deliverBatch.js';
+import { deliverRecords } from '../shared/pipeline/delivery/engine.js';
+import type { DeliveryDeps } from '../shared/pipeline/delivery/types.js';
 import { ExportGuards } from '../shared/pipeline/exportGuards.js';
 import {
   answerTestInvocation,
@@ -21,15 +17,14 @@ import {
   type TestInvocationResponse,
 } from '../shared/testDelivery.js';
 import { exportLocator, exportsByName, type Runtime, runtimeFromEnvironment } from './runtime.js';
-import { type HandlerObservability, observe, processRecords, sqsHandler } from './wiring.js';
+import { type HandlerObservability, observe, sqsHandler } from './wiring.js';
 
 interface DeliveryHandlerDeps extends Omit<DeliveryDeps, 'notify'>, HandlerObservability {}
 
 /**
- * The middy-wrapped delivery handler with its dependencies injected. Records of a batch are
- * delivered concurrently (a batch holds at most 10); the batch of an export with `batch` goes
- * to `deliverBatch` instead, which sends many events per request. Breakers and rate limiters
- * live as long as the handler: one set per container on Lambda.
+ * The middy-wrapped delivery handler with its dependencies injected. The records of a batch
+ * are delivered concurrently, each alone or, for an export with `batch`, many per request.
+ * Breakers and rate limiters live as long as the handler: one set per container on Lambda.
  *
  * @example
  * const handler = createDeliveryHandler({ sqs, queues, exports, http, secrets, exportOfQueueArn });
@@ -40,27 +35,15 @@ const createDeliveryHandler = (deps: DeliveryHandlerDeps) => {
   const { logger } = observability;
   return sqsHandler(observability, async (event, context) => {
     const clock = { remainingMs: () => context.getRemainingTimeInMillis() };
-    const first = event.Records[0];
-    const exportName = first && deps.exportOfQueueArn(first.eventSourceARN);
-    if (exportName !== undefined && deps.exports.get(exportName)?.batch !== undefined) {
-      const failures = await deliverBatch(event.Records, { ...deps, notify, guards }, clock);
-      return { batchItemFailures: failures };
+    const report = await deliverRecords(event.Records, { ...deps, notify, guards }, clock);
+    // Deferrals and holds were reported as notices; these are errors nobody expected.
+    for (const { messageId, error } of report.unexpected) {
+      logger.error('delivery failed; the record returns to its queue', {
+        message_id: messageId,
+        error,
+      });
     }
-    const recordHandler = async (record: SQSRecord) => {
-      try {
-        await deliverRecord(record, { ...deps, notify, guards }, clock);
-      } catch (error) {
-        // Deferrals were already reported as notices; anything else is unexpected.
-        if (!(error instanceof DeliveryDeferredError)) {
-          logger.error('delivery failed; the record returns to its queue', {
-            message_id: record.messageId,
-            error,
-          });
-        }
-        throw error;
-      }
-    };
-    return processRecords(event, recordHandler);
+    return { batchItemFailures: report.batchItemFailures };
   });
 };
 

@@ -16,14 +16,13 @@ import {
 import { matchesFilters } from './filter.js';
 import type { HttpClient, SendResult } from './http.js';
 import { clientForExport } from './networkGuard.js';
+import { PREPARATION_FAILURES, preparationFailureOf } from './pipeline/delivery/failures.js';
 import { prepareRequest } from './prepareRequest.js';
 import { classifyFor, type PresetOptions } from './presets/index.js';
 import type { Verdict } from './retry.js';
-import { MissingVariableError, SecretsError } from './secretErrors.js';
 import type { SecretResolver } from './secrets.js';
-import { maskSignatures, SigningSecretError } from './signing.js';
+import { maskSignatures } from './signing.js';
 import { syntheticEvent } from './syntheticEvent.js';
-import { TemplateError } from './template.js';
 import { exportVariableNames, maskHeaders, redactSecrets } from './variables.js';
 
 /** The request as sent, with every resolved secret value replaced by `***`. */
@@ -151,12 +150,12 @@ const TEST_INVOCATION_ERRORS = {
   badRequest: 'bad_request',
   unknownExport: 'unknown_export',
   invalidEvent: 'invalid_event',
-  missingVariable: 'missing_variable',
-  template: 'template',
-  /** The secret store failed (SSM throttled, access denied). */
-  secrets: 'secrets',
-  /** A signing secret's value cannot be used as a key (not base64 after whsec_, too short). */
-  invalidSecret: 'invalid_secret',
+  /**
+   * `missing_variable`, `template`, `secrets` (SSM throttled, access denied) and
+   * `invalid_secret` (a signing secret that cannot be used as a key): the delivery's own
+   * preparation failures (shared/pipeline/delivery/failures.ts).
+   */
+  ...PREPARATION_FAILURES,
 } as const;
 
 type TestInvocationErrorCode = (typeof TEST_INVOCATION_ERRORS)[keyof typeof TEST_INVOCATION_ERRORS];
@@ -253,23 +252,15 @@ const answerTestInvocation = async (
     });
     return { ok: true, report };
   } catch (error) {
-    if (error instanceof MissingVariableError) {
-      return failure({
-        code: TEST_INVOCATION_ERRORS.missingVariable,
-        message: error.message,
-        variables: error.variables,
-      });
-    }
-    if (error instanceof SigningSecretError) {
-      return failure({ code: TEST_INVOCATION_ERRORS.invalidSecret, message: error.message });
-    }
-    if (error instanceof SecretsError) {
-      return failure({ code: TEST_INVOCATION_ERRORS.secrets, message: error.message });
-    }
-    if (error instanceof TemplateError) {
-      return failure({ code: TEST_INVOCATION_ERRORS.template, message: error.message });
-    }
-    throw error;
+    const preparation = preparationFailureOf(error);
+    if (preparation === undefined) throw error;
+    return failure({
+      code: preparation.kind,
+      message: preparation.message,
+      ...(!preparation.retryable && preparation.variables !== undefined
+        ? { variables: preparation.variables }
+        : {}),
+    });
   }
 };
 

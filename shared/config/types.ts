@@ -91,7 +91,7 @@ const BATCH_ENCODINGS = ['json_array', 'ndjson'] as const;
 /** How the bodies of a batch are joined: a JSON array, or one body per line (NDJSON). */
 type BatchEncoding = (typeof BATCH_ENCODINGS)[number];
 
-/** Many events per request, for archive destinations (see `shared/pipeline/deliverBatch.ts`). */
+/** Many events per request, for archive destinations (see `shared/pipeline/delivery/groups.ts`). */
 interface BatchConfig {
   /** Most events in one request; also the event source's batch size. */
   readonly max_events: number;

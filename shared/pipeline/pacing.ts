@@ -52,7 +52,7 @@ const nearRedrive = (record: SQSRecord, exportConfig: ExportConfig): boolean => 
  *
  * @example
  * const outcome = await holdRecord({ sqs, queueUrl, record, message, exportConfig, why, seconds: 30, notify, now });
- * if (outcome === 'hidden') throw new DeliveryDeferredError(exportConfig.name, why);
+ * if (outcome === 'hidden') failed.push(record.messageId); // it stays on its queue
  */
 const holdRecord = async (input: HoldInput): Promise<HoldOutcome> => {
   const { exportConfig, message, record } = input;

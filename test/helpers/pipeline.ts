@@ -36,6 +36,8 @@ interface SqsCall {
   readonly entries?: number;
   /** `DelaySeconds` of a `SendMessageCommand`. */
   readonly delaySeconds?: number;
+  /** `DelaySeconds` of each entry of a `SendMessageBatchCommand`. */
+  readonly entryDelays?: readonly (number | undefined)[];
   /** `VisibilityTimeout` of a `ChangeMessageVisibilityCommand`. */
   readonly visibilityTimeout?: number;
   /** Message bodies sent by `SendMessage` / `SendMessageBatch`. */
@@ -50,6 +52,17 @@ const sentBodies = (input: Record<string, unknown>): string[] | undefined => {
   );
   return bodies.length > 0 ? bodies : undefined;
 };
+
+/**
+ * The delays of the messages a list of calls wrote, one per message, whether sent alone or in
+ * a batch.
+ */
+const sentDelays = (calls: readonly SqsCall[]): (number | undefined)[] =>
+  calls.flatMap((call) => call.entryDelays ?? [call.delaySeconds]);
+
+/** Whether a call writes messages (`SendMessage` or `SendMessageBatch`). */
+const isSend = (call: SqsCall): boolean =>
+  call.command === 'SendMessageCommand' || call.command === 'SendMessageBatchCommand';
 
 /**
  * Records every command sent through `sqs` (name, queue, batch size), in order.
@@ -68,7 +81,14 @@ const recordSqsCalls = (sqs: SQSClient): SqsCall[] => {
       calls.push({
         command: context.commandName ?? 'unknown',
         ...(typeof input.QueueUrl === 'string' ? { queueUrl: input.QueueUrl } : {}),
-        ...(Array.isArray(input.Entries) ? { entries: input.Entries.length } : {}),
+        ...(Array.isArray(input.Entries)
+          ? {
+              entries: input.Entries.length,
+              entryDelays: input.Entries.map(
+                (entry: { DelaySeconds?: number }) => entry.DelaySeconds,
+              ),
+            }
+          : {}),
         ...(typeof input.DelaySeconds === 'number' ? { delaySeconds: input.DelaySeconds } : {}),
         ...(typeof input.VisibilityTimeout === 'number'
           ? { visibilityTimeout: input.VisibilityTimeout }
@@ -550,10 +570,12 @@ export {
   configFromYaml,
   drainQueue,
   exportsYaml,
+  isSend,
   queueDepth,
   recordSqsCalls,
   seededRandom,
   sendBodies,
+  sentDelays,
   sqsRecord,
   startPipeline,
   waitUntil,

@@ -12,6 +12,7 @@ import {
   auditEvent,
   cleanupStack,
   exportsYaml,
+  isSend,
   type PipelineHarness,
   type PipelineHarnessOptions,
   startPipeline,
@@ -61,13 +62,21 @@ const gapsMs = (target: Receiver): number[] =>
     .slice(1)
     .map((request, i) => request.receivedAt - (target.requests[i]?.receivedAt ?? 0));
 
-/** Re-enqueues for a retry: single sends to the export's own delivery queue. */
+/**
+ * The delays of the copies re-enqueued for a retry to the export's own delivery queue (written
+ * alone or in a batch; the ingest's fan-out, attempt 0, is not one).
+ */
 const reEnqueues = (harness: PipelineHarness, exportName: string) =>
-  harness.calls.filter(
-    (call) =>
-      call.command === 'SendMessageCommand' &&
-      call.queueUrl === harness.queues.delivery(exportName),
-  );
+  harness.calls
+    .filter((call) => isSend(call) && call.queueUrl === harness.queues.delivery(exportName))
+    .flatMap((call) =>
+      (call.bodies ?? []).map((body, index) => ({
+        attempts: (JSON.parse(body) as { attempts?: number }).attempts ?? 0,
+        delay: call.entryDelays?.[index] ?? call.delaySeconds,
+      })),
+    )
+    .filter((copy) => copy.attempts > 0)
+    .map((copy) => copy.delay);
 
 /** A resolver whose store fails `failures` times (retryable) before it answers. */
 class FlakySecretStore implements SecretResolver {
@@ -116,7 +125,7 @@ describe('Function: delivery handler (retries and attempt counting)', () => {
     expect(first).toBeGreaterThanOrEqual(1000 - TOLERANCE_MS);
     expect(second).toBeGreaterThanOrEqual(2000 - TOLERANCE_MS);
     expect(third).toBeGreaterThanOrEqual(2000 - TOLERANCE_MS);
-    expect(reEnqueues(harness, 'flaky').map((call) => call.delaySeconds)).toEqual([1, 2, 2]);
+    expect(reEnqueues(harness, 'flaky')).toEqual([1, 2, 2]);
     const id = deliveryId(event.audit_id, 'flaky');
     expect(new Set(target.requests.map((request) => request.headers['idempotency-key']))).toEqual(
       new Set([id]),
@@ -258,7 +267,7 @@ describe('Function: delivery handler (retries and attempt counting)', () => {
     expect(target.requests).toHaveLength(2);
     expect(gapsMs(target)[0]).toBeGreaterThanOrEqual(1000 - TOLERANCE_MS);
     expect(harness.noticesOf('retry_scheduled').map((n) => n.delaySeconds)).toEqual([1]);
-    expect(reEnqueues(harness, 'limited').map((call) => call.delaySeconds)).toEqual([1]);
+    expect(reEnqueues(harness, 'limited')).toEqual([1]);
     expect(harness.noticesOf('attempt').map((n) => [n.status, n.outcome])).toEqual([
       [429, 'retry'],
       [200, 'success'],

@@ -12,11 +12,8 @@ import { createPipelineQueues } from '../../local/pipeline.js';
 import { type EmbeddedSqsServer, localSqsClient, startEmbeddedSqs } from '../../local/sqsServer.js';
 import type { ObservabilityConfig } from '../../shared/config/types.js';
 import { createHttpClient, type HttpClient } from '../../shared/http.js';
-import {
-  DeliveryDeferredError,
-  type DeliveryDeps,
-  deliverRecord,
-} from '../../shared/pipeline/deliver.js';
+import { deliverRecords } from '../../shared/pipeline/delivery/engine.js';
+import type { DeliveryDeps } from '../../shared/pipeline/delivery/types.js';
 import {
   type DeadLetter,
   type DeliveryMessage,
@@ -32,8 +29,10 @@ import {
   configFromYaml,
   drainQueue,
   exportsYaml,
+  isSend,
   recordSqsCalls,
   type SqsCall,
+  sentDelays,
 } from '../helpers/pipeline.js';
 import { always, type Receiver, startReceiver } from '../helpers/receivers.js';
 
@@ -137,7 +136,7 @@ const brokenStore: SecretResolver = {
   },
 };
 
-describe('Function: deliverRecord()', () => {
+describe('Function: deliverRecords() on single records', () => {
   it('re-enqueues a backoff over 15 minutes with the 900 s maximum delay and a not_before', async () => {
     // Prepare
     const { received, deps, queues, notices } = await setup({ backoff: [3600] });
@@ -145,15 +144,15 @@ describe('Function: deliverRecord()', () => {
     const record = await received(JSON.stringify(newDeliveryMessage(auditEvent(), 'alerts')));
 
     // Act
-    await deliverRecord(record, deps(), PLENTY_OF_TIME);
+    const report = await deliverRecords([record], deps(), PLENTY_OF_TIME);
 
     // Assess
+    expect(report.batchItemFailures).toEqual([]);
     expect(receiver.requests.length - requestsBefore).toBe(1);
     const reEnqueued = calls.filter(
-      (call) =>
-        call.command === 'SendMessageCommand' && call.queueUrl === queues.delivery('alerts'),
+      (call) => isSend(call) && call.queueUrl === queues.delivery('alerts'),
     );
-    expect(reEnqueued.map((call) => call.delaySeconds)).toEqual([900]);
+    expect(sentDelays(reEnqueued)).toEqual([900]);
     const next = JSON.parse(reEnqueued[0]?.bodies?.[0] ?? '{}') as DeliveryMessage;
     expect(next).toMatchObject({
       attempts: 1,
@@ -180,10 +179,10 @@ describe('Function: deliverRecord()', () => {
     const record = await received(JSON.stringify(message));
 
     // Act
-    const delivery = deliverRecord(record, deps(), PLENTY_OF_TIME);
+    const report = await deliverRecords([record], deps(), PLENTY_OF_TIME);
 
     // Assess
-    await expect(delivery).rejects.toBeInstanceOf(DeliveryDeferredError);
+    expect(report.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
     expect(receiver.requests.length).toBe(requestsBefore);
     expect(visibilityChanges()).toEqual([2700]);
     expect(notices).toEqual([expect.objectContaining({ type: 'deferred' })]);
@@ -196,10 +195,10 @@ describe('Function: deliverRecord()', () => {
     const record = await received(JSON.stringify(newDeliveryMessage(auditEvent(), 'alerts')));
 
     // Act
-    const delivery = deliverRecord(record, deps(), { remainingMs: () => 4_000 });
+    const report = await deliverRecords([record], deps(), { remainingMs: () => 4_000 });
 
     // Assess
-    await expect(delivery).rejects.toBeInstanceOf(DeliveryDeferredError);
+    expect(report.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
     expect(receiver.requests.length).toBe(requestsBefore);
     expect(visibilityChanges()).toEqual([1]);
   });
@@ -221,10 +220,10 @@ describe('Function: deliverRecord()', () => {
       };
 
       // Act
-      const delivery = deliverRecord(again, deps({ secrets: brokenStore }), PLENTY_OF_TIME);
+      const report = await deliverRecords([again], deps({ secrets: brokenStore }), PLENTY_OF_TIME);
 
       // Assess
-      await expect(delivery).rejects.toBeInstanceOf(DeliveryDeferredError);
+      expect(report.batchItemFailures).toEqual([{ itemIdentifier: again.messageId }]);
       expect(receiver.requests.length).toBe(requestsBefore);
       expect(visibilityChanges()).toEqual([seconds]);
       expect(notices.map((notice) => notice.type)).toEqual(['deferred']);
@@ -239,9 +238,10 @@ describe('Function: deliverRecord()', () => {
     const record = await received(JSON.stringify(message));
 
     // Act
-    await deliverRecord(record, deps(), PLENTY_OF_TIME);
+    const report = await deliverRecords([record], deps(), PLENTY_OF_TIME);
 
     // Assess
+    expect(report.batchItemFailures).toEqual([]);
     expect(receiver.requests.length).toBe(requestsBefore);
     const letters = await drainQueue(sqs, queues.deliveryDlq('alerts'));
     expect(letters).toHaveLength(1);
@@ -256,9 +256,10 @@ describe('Function: deliverRecord()', () => {
     const record = await received('{"not":"a delivery message"}');
 
     // Act
-    await deliverRecord(record, deps(), PLENTY_OF_TIME);
+    const report = await deliverRecords([record], deps(), PLENTY_OF_TIME);
 
     // Assess
+    expect(report.batchItemFailures).toEqual([]);
     const letters = await drainQueue(sqs, queues.deliveryDlq('alerts'));
     expect(letters.map((letter) => [letter.body, letter.attributes.reason])).toEqual([
       ['{"not":"a delivery message"}', 'malformed'],
@@ -268,17 +269,18 @@ describe('Function: deliverRecord()', () => {
     ]);
   });
 
-  it('throws for a malformed message from a queue of no known export, so it stays queued', async () => {
+  it('keeps a malformed message from a queue of no known export queued, and says why', async () => {
     // Prepare
     const { received, deps } = await setup();
     const record = await received('junk');
     const stray: SQSRecord = { ...record, eventSourceARN: 'arn:aws:sqs:us-east-1:0:stranger' };
 
     // Act
-    const delivery = deliverRecord(stray, deps(), PLENTY_OF_TIME);
+    const report = await deliverRecords([stray], deps(), PLENTY_OF_TIME);
 
     // Assess
-    await expect(delivery).rejects.toThrow('not JSON');
+    expect(report.batchItemFailures).toEqual([{ itemIdentifier: stray.messageId }]);
+    expect(String(report.unexpected[0]?.error)).toContain('not JSON');
   });
 
   it('keeps a message for an export that is no longer in the configuration', async () => {
@@ -287,10 +289,10 @@ describe('Function: deliverRecord()', () => {
     const record = await received(JSON.stringify(newDeliveryMessage(auditEvent(), 'removed')));
 
     // Act
-    const delivery = deliverRecord(record, deps(), PLENTY_OF_TIME);
+    const report = await deliverRecords([record], deps(), PLENTY_OF_TIME);
 
     // Assess
-    await expect(delivery).rejects.toBeInstanceOf(DeliveryDeferredError);
+    expect(report.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
     expect(calls.filter((call) => call.command.startsWith('Send'))).toHaveLength(0);
   });
 });

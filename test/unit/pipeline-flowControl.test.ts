@@ -15,12 +15,8 @@ import { createPipelineQueues } from '../../local/pipeline.js';
 import { type EmbeddedSqsServer, localSqsClient, startEmbeddedSqs } from '../../local/sqsServer.js';
 import type { ExportConfig, ObservabilityConfig } from '../../shared/config/types.js';
 import { createHttpClient, type HttpClient } from '../../shared/http.js';
-import {
-  DeliveryDeferredError,
-  type DeliveryDeps,
-  deliverRecord,
-} from '../../shared/pipeline/deliver.js';
-import { deliverBatch } from '../../shared/pipeline/deliverBatch.js';
+import { deliverRecords } from '../../shared/pipeline/delivery/engine.js';
+import type { DeliveryDeps } from '../../shared/pipeline/delivery/types.js';
 import { ExportGuards } from '../../shared/pipeline/exportGuards.js';
 import {
   announceTransition,
@@ -160,7 +156,7 @@ const countingResolver = (): SecretResolver & { calls: number } => {
   return resolver;
 };
 
-describe('Function: deliverRecord() with guards', () => {
+describe('Function: deliverRecords() with guards', () => {
   it('holds a record whose rate-limit slot is beyond the wait bound: no request, no attempt', async () => {
     // Prepare
     const { received, deps, notices } = await setup({ rate_limit_per_second: 0.5 });
@@ -169,16 +165,18 @@ describe('Function: deliverRecord() with guards', () => {
     const requestsBefore = receiver.requests.length;
 
     // Act
-    await deliverRecord(first, deps(), PLENTY_OF_TIME);
-    const deferred = deliverRecord(second, deps(), PLENTY_OF_TIME);
+    const sent = await deliverRecords([first], deps(), PLENTY_OF_TIME);
+    const held = await deliverRecords([second], deps(), PLENTY_OF_TIME);
 
     // Assess
-    await expect(deferred).rejects.toThrow(DeliveryDeferredError);
+    expect(sent.batchItemFailures).toEqual([]);
+    expect(held.batchItemFailures).toEqual([{ itemIdentifier: second.messageId }]);
     expect(receiver.requests.length - requestsBefore).toBe(1);
     expect(
       commands('ChangeMessageVisibilityCommand').map((call) => call.visibilityTimeout),
     ).toEqual([2]);
     expect(commands('SendMessageCommand')).toEqual([]);
+    expect(commands('SendMessageBatchCommand')).toEqual([]);
     expect(notices.filter((notice) => notice.type === 'deferred')).toEqual([
       expect.objectContaining({
         why: expect.stringMatching(/^rate limit/),
@@ -199,10 +197,10 @@ describe('Function: deliverRecord() with guards', () => {
     const requestsBefore = receiver.requests.length;
 
     // Act
-    const outcome = deliverRecord(record, deps({ secrets }), PLENTY_OF_TIME);
+    const report = await deliverRecords([record], deps({ secrets }), PLENTY_OF_TIME);
 
     // Assess
-    await expect(outcome).rejects.toThrow(DeliveryDeferredError);
+    expect(report.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
     expect(secrets.calls).toBe(0);
     expect(receiver.requests.length).toBe(requestsBefore);
     expect(
@@ -225,9 +223,10 @@ describe('Function: deliverRecord() with guards', () => {
     const requestsBefore = receiver.requests.length;
 
     // Act
-    await deliverRecord(record, deps({ secrets }), PLENTY_OF_TIME);
+    const report = await deliverRecords([record], deps({ secrets }), PLENTY_OF_TIME);
 
     // Assess
+    expect(report.batchItemFailures).toEqual([]);
     expect(secrets.calls).toBe(0);
     expect(receiver.requests.length).toBe(requestsBefore);
     const letters = (await drainQueue(sqs, queues.deliveryDlq('flow'))).map(
@@ -333,7 +332,7 @@ describe('Function: announceTransition()', () => {
   });
 });
 
-describe('Function: deliverBatch()', () => {
+describe('Function: deliverRecords() for a batched export', () => {
   it('dead-letters only the event that cannot join the batch and sends the rest as one request', async () => {
     // Prepare
     const { received, deps, queues } = await setup(
@@ -350,10 +349,10 @@ describe('Function: deliverBatch()', () => {
     );
 
     // Act
-    const failures = await deliverBatch(records, deps(), PLENTY_OF_TIME);
+    const { batchItemFailures } = await deliverRecords(records, deps(), PLENTY_OF_TIME);
 
     // Assess
-    expect(failures).toEqual([]);
+    expect(batchItemFailures).toEqual([]);
     const requests = receiver.requests.filter((request) => request.url === '/text-batch');
     expect(requests.map((request) => request.body)).toEqual([
       `${events[0]?.audit_id} ok\n${events[2]?.audit_id} ok\n`,
@@ -381,10 +380,14 @@ describe('Function: deliverBatch()', () => {
     };
 
     // Act
-    const failures = await deliverBatch(records, deps({ secrets: brokenStore }), PLENTY_OF_TIME);
+    const { batchItemFailures } = await deliverRecords(
+      records,
+      deps({ secrets: brokenStore }),
+      PLENTY_OF_TIME,
+    );
 
     // Assess
-    expect(failures.map((failure) => failure.itemIdentifier).sort()).toEqual(
+    expect(batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(
       records.map((record) => record.messageId).sort(),
     );
     expect(receiver.requests.filter((request) => request.url === '/store-down')).toEqual([]);
@@ -406,9 +409,10 @@ describe('Function: deliverBatch()', () => {
     const records = await received([message(), message()]);
 
     // Act
-    await deliverBatch(records, deps(), PLENTY_OF_TIME);
+    const { batchItemFailures } = await deliverRecords(records, deps(), PLENTY_OF_TIME);
 
     // Assess
+    expect(batchItemFailures).toEqual([]);
     const [request] = receiver.requests.filter((candidate) => candidate.url === '/headers-batch');
     expect(request?.headers).toMatchObject({
       'content-type': 'application/vnd.archive+json',
@@ -432,14 +436,14 @@ describe('Function: deliverBatch()', () => {
     const records = await received([message(), message(), message()]);
 
     // Act
-    const failures = await deliverBatch(
+    const { batchItemFailures } = await deliverRecords(
       records,
       deps({ secrets: new EnvSecretResolver({ ARCHIVE_SIGNING_SECRET: secret }) }),
       PLENTY_OF_TIME,
     );
 
     // Assess
-    expect(failures).toEqual([]);
+    expect(batchItemFailures).toEqual([]);
     const [request] = receiver.requests.filter((candidate) => candidate.url === '/signed-batch');
     const headers = Object.fromEntries(
       Object.entries(request?.headers ?? {}).map(([name, value]) => [name, String(value)]),

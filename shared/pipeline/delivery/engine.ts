@@ -1,0 +1,463 @@
+/**
+ * The delivery step, once: the phases every delivery goes through, whether an export sends
+ * each record alone or many per request.
+ *
+ *   read → expired? → backoff over? → export paused? → resolve variables → prepare
+ *        → group → time left? → permit (breaker, rate limit) → send → classify
+ *
+ * Each phase decides an {@link Outcome} for the records it stops; the rest go on. Grouping is
+ * the only difference between a single and a batched export (groups.ts); settle.ts turns the
+ * outcomes into SQS actions, notices and the partial batch response.
+ *
+ * Attempt counting: the message carries the number of attempts made. A retry writes a copy
+ * with the count raised and a delay (`backoff_seconds`, raised to `Retry-After`), and the
+ * received copy is deleted. So a persistently failing receiver gets exactly `max_attempts`
+ * requests, and things that are not the receiver's fault (our SSM or SQS failing, the
+ * invocation running out of time, a Lambda throttle) never spend one: the record simply comes
+ * back. Native SQS redrive (`maxReceiveCount`) is the backstop for a copy that keeps coming
+ * back without a result, e.g. because the function crashes on it.
+ */
+import type { SQSRecord } from 'aws-lambda';
+import type { ExportConfig } from '../../config/types.js';
+import type { OutgoingRequest, SendResult } from '../../http.js';
+import { clientForExport } from '../../networkGuard.js';
+import { prepareRequest } from '../../prepareRequest.js';
+import { classifyFor, type PresetVerdict } from '../../presets/index.js';
+import { backoffDelaySeconds } from '../../retry.js';
+import { exportVariableNames } from '../../variables.js';
+import { batchElement } from '../batchBody.js';
+import { expiredBecause } from '../eventAge.js';
+import type { ExportGuards } from '../exportGuards.js';
+import { type AnnounceContext, announceTransition, retryPendingRaise } from '../exportPaused.js';
+import { DEAD_LETTER_REASONS, nextAttemptMessage, readDeliveryMessage } from '../messages.js';
+import type { PipelineNotice } from '../notices.js';
+import { preparationFailureOf } from './failures.js';
+import { groupsOf, requestForGroup } from './groups.js';
+import { type Settled, settle, settleMalformed } from './settle.js';
+import type {
+  DeliveryDeps,
+  DeliveryReport,
+  InvocationClock,
+  Item,
+  MalformedRecord,
+  Outcome,
+  PreparedItem,
+} from './types.js';
+
+/** Time kept back for the SQS calls that follow a send (re-enqueue, dead letter, delete). */
+const SAFETY_MARGIN_MS = 3_000;
+
+/** Visibility of a record handed back because the invocation is out of time. */
+const OUT_OF_TIME_VISIBILITY_SECONDS = 1;
+
+/** Longest wait after an infrastructure failure before the record is tried again. */
+const MAX_INFRA_RETRY_SECONDS = 900;
+
+/** A copy received less than this before its `not_before` is sent now rather than hidden. */
+const NOT_BEFORE_TOLERANCE_MS = 1_000;
+
+/** Why a record of an export that is not in the config stays on its queue. */
+const EXPORT_MISSING =
+  'the export is not in the configuration; redeploy it or let redrive take these';
+
+/**
+ * Exponential wait for a record deferred because our own infrastructure failed: an SSM outage
+ * is ridden out for close to an hour of receives before SQS's redrive backstop takes the copy.
+ */
+const infraRetryDelay = (record: SQSRecord, baseSeconds: number): number => {
+  const receives = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
+  return Math.min(baseSeconds * 2 ** (receives - 1), MAX_INFRA_RETRY_SECONDS);
+};
+
+/** One export's records of the invocation, and the outcomes decided for them so far. */
+interface ExportRun {
+  readonly deps: DeliveryDeps;
+  readonly exportConfig: ExportConfig;
+  readonly queueUrl: string;
+  readonly now: Date;
+  readonly outcomes: Map<string, Outcome>;
+  secretValues: readonly string[];
+}
+
+const decide = (run: ExportRun, items: readonly Item[], outcome: Outcome): void => {
+  for (const item of items) run.outcomes.set(item.record.messageId, outcome);
+};
+
+const announceContext = (run: ExportRun, guards: ExportGuards): AnnounceContext => ({
+  sqs: run.deps.sqs,
+  queues: run.deps.queues,
+  notify: run.deps.notify,
+  guards,
+  exportConfig: run.exportConfig,
+  now: run.now,
+});
+
+/** Expired events are dead; copies whose long backoff is not over are hidden again. */
+const screen = (run: ExportRun, items: readonly Item[]): Item[] => {
+  const ready: Item[] = [];
+  for (const item of items) {
+    const { message } = item;
+    const expired = expiredBecause(message.event, run.exportConfig, run.now);
+    if (expired !== undefined) {
+      decide(run, [item], {
+        kind: 'dead',
+        reason: DEAD_LETTER_REASONS.expired,
+        detail: expired,
+        attempts: message.attempts,
+      });
+      continue;
+    }
+    // A backoff longer than SQS's 15-minute delay: hide the copy for the rest of the wait.
+    const waitMs =
+      message.not_before === undefined ? 0 : Date.parse(message.not_before) - run.now.getTime();
+    if (waitMs > NOT_BEFORE_TOLERANCE_MS) {
+      decide(run, [item], {
+        kind: 'deferred',
+        why: 'waiting for its backoff to elapse',
+        seconds: Math.ceil(waitMs / 1000),
+      });
+      continue;
+    }
+    ready.push(item);
+  }
+  return ready;
+};
+
+/** While the export's breaker pauses it, records wait without spending an attempt. */
+const holdWhilePaused = async (run: ExportRun, items: readonly Item[]): Promise<boolean> => {
+  const { guards } = run.deps;
+  const pausedMs = guards?.pausedForMs(run.exportConfig);
+  if (guards === undefined || pausedMs === undefined) return false;
+  await retryPendingRaise(announceContext(run, guards));
+  decide(run, items, {
+    kind: 'held',
+    why: 'the export is paused by its breaker',
+    seconds: pausedMs / 1000,
+  });
+  return true;
+};
+
+/** The export's `${VAR}` values; undefined when the records were decided otherwise. */
+const resolveVariables = async (
+  run: ExportRun,
+  items: readonly Item[],
+): Promise<Record<string, string> | undefined> => {
+  const { deps, exportConfig } = run;
+  try {
+    return await deps.secrets.resolve(exportVariableNames(exportConfig), exportConfig.name);
+  } catch (error) {
+    const failure = preparationFailureOf(error);
+    if (failure !== undefined && !failure.retryable) {
+      for (const item of items) {
+        decide(run, [item], {
+          kind: 'dead',
+          reason: failure.reason,
+          detail: failure.message,
+          attempts: item.message.attempts,
+        });
+      }
+      return undefined;
+    }
+    const why = `the secret store failed (${error instanceof Error ? error.name : 'error'})`;
+    const base = deps.infraRetrySeconds ?? 10;
+    for (const item of items) {
+      decide(run, [item], { kind: 'deferred', why, seconds: infraRetryDelay(item.record, base) });
+    }
+    return undefined;
+  }
+};
+
+/** Renders each record's request; a record that cannot be rendered is dead-lettered alone. */
+const prepare = async (
+  run: ExportRun,
+  items: readonly Item[],
+  variables: Readonly<Record<string, string>>,
+): Promise<PreparedItem[]> => {
+  const { exportConfig } = run;
+  const prepared: PreparedItem[] = [];
+  for (const item of items) {
+    try {
+      const request = await prepareRequest(exportConfig, item.message.event, variables, {
+        presets: run.deps.presets,
+      });
+      prepared.push(
+        exportConfig.batch === undefined
+          ? { ...item, request }
+          : { ...item, request, element: batchElement(exportConfig, request.body) },
+      );
+    } catch (error) {
+      const failure = preparationFailureOf(error);
+      if (failure === undefined || failure.retryable) {
+        decide(run, [item], { kind: 'kept', error });
+        continue;
+      }
+      decide(run, [item], {
+        kind: 'dead',
+        reason: failure.reason,
+        detail: failure.message,
+        attempts: item.message.attempts,
+      });
+    }
+  }
+  return prepared;
+};
+
+/** The notice of one request: `attempt` for a lone record, `batch_attempt` for a batch. */
+const attemptNotice = (
+  run: ExportRun,
+  group: readonly [PreparedItem, ...PreparedItem[]],
+  request: OutgoingRequest,
+  result: SendResult,
+  verdict: PresetVerdict,
+): PipelineNotice => {
+  const { exportConfig } = run;
+  const common = {
+    export: exportConfig.name,
+    maxAttempts: exportConfig.retry.max_attempts,
+    ...(result.status === undefined ? {} : { status: result.status }),
+    ...(result.errorClass === undefined ? {} : { errorClass: result.errorClass }),
+    latencyMs: result.latencyMs,
+    outcome: verdict.outcome,
+  };
+  if (exportConfig.batch === undefined) {
+    return {
+      type: 'attempt',
+      auditId: group[0].message.event.audit_id,
+      attempt: group[0].message.attempts + 1,
+      ...common,
+    };
+  }
+  return {
+    type: 'batch_attempt',
+    events: group.length,
+    bytes: Buffer.byteLength(request.body, 'utf8'),
+    attempt: Math.max(...group.map((item) => item.message.attempts)) + 1,
+    ...common,
+  };
+};
+
+/** After a failed attempt: a copy for the next attempt, or a dead letter. */
+const afterFailure = (
+  run: ExportRun,
+  item: Item,
+  result: SendResult,
+  verdict: Exclude<PresetVerdict, { readonly outcome: 'success' }>,
+  groupSize: number,
+): Outcome => {
+  const { exportConfig } = run;
+  const attempt = item.message.attempts + 1;
+  const maxAttempts = exportConfig.retry.max_attempts;
+  if (verdict.outcome === 'retry' && attempt < maxAttempts) {
+    const delaySeconds = backoffDelaySeconds(
+      attempt,
+      exportConfig.retry,
+      verdict.retryAfterSeconds ?? result.retryAfterSeconds,
+    );
+    return {
+      kind: 'retry',
+      next: nextAttemptMessage(item.message, attempt, result, delaySeconds, run.now),
+      nextAttempt: attempt + 1,
+      delaySeconds,
+    };
+  }
+  const exhausted = verdict.outcome === 'retry';
+  const ending = exhausted
+    ? `gave up after ${attempt} of ${maxAttempts} attempts`
+    : 'not retried (permanent failure)';
+  const inBatch = exportConfig.batch === undefined ? '' : ` (sent in a batch of ${groupSize})`;
+  return {
+    kind: 'dead',
+    reason: exhausted ? DEAD_LETTER_REASONS.exhausted : DEAD_LETTER_REASONS.permanent,
+    detail: `${verdict.reason}; ${ending}${inBatch}`,
+    attempts: attempt,
+    result,
+  };
+};
+
+/** The phases of one request: time left, permit, send, classify, and what follows. */
+const sendGroup = async (
+  run: ExportRun,
+  group: readonly [PreparedItem, ...PreparedItem[]],
+  variables: Readonly<Record<string, string>>,
+  clock: InvocationClock,
+): Promise<void> => {
+  const { deps, exportConfig } = run;
+  const { guards } = deps;
+  // Checked right before the send, after the variables are resolved: a send must finish,
+  // with the writes that follow it, before the invocation ends.
+  if (clock.remainingMs() < exportConfig.webhook.timeout_seconds * 1000 + SAFETY_MARGIN_MS) {
+    decide(run, group, {
+      kind: 'deferred',
+      why: 'the invocation has no time left for it',
+      seconds: OUT_OF_TIME_VISIBILITY_SECONDS,
+    });
+    return;
+  }
+  let request: OutgoingRequest;
+  try {
+    request = requestForGroup(exportConfig, group, variables);
+  } catch (error) {
+    const failure = preparationFailureOf(error);
+    for (const item of group) {
+      decide(run, [item], {
+        kind: 'dead',
+        reason: DEAD_LETTER_REASONS.configuration,
+        detail: failure?.message ?? (error instanceof Error ? error.message : String(error)),
+        attempts: item.message.attempts,
+      });
+    }
+    return;
+  }
+  const returning = group.some(
+    (item) => Number(item.record.attributes.ApproximateReceiveCount) > 1,
+  );
+  const permit = guards
+    ? await guards.permit(exportConfig, group[0].record.messageId, returning)
+    : { go: true as const, probe: false };
+  if (!permit.go) {
+    decide(run, group, { kind: 'held', why: permit.why, seconds: permit.retryInMs / 1000 });
+    return;
+  }
+
+  const result = await clientForExport(exportConfig, deps).send(request);
+  // The generic table, adjusted by the export's preset (Slack error codes, Discord's waits...).
+  const verdict = classifyFor(exportConfig, result, request.url, deps.presets);
+  deps.notify(attemptNotice(run, group, request, result, verdict));
+  const change = guards?.report(exportConfig, result, verdict, permit.probe);
+  if (guards && change)
+    await announceTransition(change, { ...announceContext(run, guards), result });
+  if (change?.kind === 'opened' && change.reason === 'gone') {
+    // The export pauses at once and these events wait with the others; no attempt is counted.
+    const seconds = (change.pausedUntil - change.openedAt) / 1000;
+    decide(run, group, { kind: 'held', why: 'the receiver answered 410 Gone', seconds });
+    return;
+  }
+  if (verdict.outcome === 'success') {
+    decide(run, group, { kind: 'delivered' });
+    return;
+  }
+  for (const item of group) {
+    decide(run, [item], afterFailure(run, item, result, verdict, group.length));
+  }
+};
+
+/** Every phase for one export's records, deciding an outcome for each. */
+const decideExport = async (
+  run: ExportRun,
+  items: readonly Item[],
+  clock: InvocationClock,
+): Promise<void> => {
+  const ready = screen(run, items);
+  if (ready.length === 0) return;
+  if (await holdWhilePaused(run, ready)) return;
+  const variables = await resolveVariables(run, ready);
+  if (variables === undefined) return;
+  run.secretValues = Object.values(variables);
+  const prepared = await prepare(run, ready, variables);
+  await Promise.all(
+    groupsOf(run.exportConfig, prepared).map((group) => {
+      const [first, ...rest] = group;
+      return first === undefined ? undefined : sendGroup(run, [first, ...rest], variables, clock);
+    }),
+  );
+};
+
+/** Decides and settles one export's records of the invocation. */
+const deliverForExport = async (
+  exportName: string,
+  items: readonly Item[],
+  deps: DeliveryDeps,
+  clock: InvocationClock,
+  now: Date,
+): Promise<Settled> => {
+  const exportConfig = deps.exports.get(exportName);
+  if (exportConfig === undefined) {
+    // The export was removed from the config while messages were queued: keep them (native
+    // redrive takes them to the DLQ in the end), and say so, since nothing else will.
+    for (const item of items) {
+      deps.notify({
+        type: 'deferred',
+        export: exportName,
+        auditId: item.message.event.audit_id,
+        why: EXPORT_MISSING,
+        visibleAgainInSeconds: 0,
+      });
+    }
+    return { failed: items.map((item) => item.record.messageId), unexpected: [] };
+  }
+  const run: ExportRun = {
+    deps,
+    exportConfig,
+    queueUrl: deps.queues.delivery(exportName),
+    now,
+    outcomes: new Map(),
+    secretValues: [],
+  };
+  try {
+    await decideExport(run, items, clock);
+  } catch (error) {
+    // Unexpected: the records nothing was decided for stay on the queue (a delivered one may
+    // then be sent again: at least once).
+    for (const item of items) {
+      if (!run.outcomes.has(item.record.messageId)) decide(run, [item], { kind: 'kept', error });
+    }
+  }
+  return settle({
+    deps,
+    exportConfig,
+    queueUrl: run.queueUrl,
+    now,
+    secretValues: run.secretValues,
+    decided: items.map((item) => ({
+      item,
+      // Every phase decides for the records it stops; a record with none is a bug, kept.
+      outcome: run.outcomes.get(item.record.messageId) ?? {
+        kind: 'kept',
+        error: new Error(`no outcome was decided for message ${item.record.messageId}`),
+      },
+    })),
+  });
+};
+
+/**
+ * Delivers the records of one invocation of the delivery function: each to its export, alone
+ * or in batches as the export says. Every record is delivered, re-enqueued for a retry,
+ * dead-lettered, or left on its queue (reported as a batch item failure) to come back.
+ *
+ * @example
+ * const report = await deliverRecords(event.Records, deps, { remainingMs: () => context.getRemainingTimeInMillis() });
+ * return { batchItemFailures: report.batchItemFailures };
+ */
+const deliverRecords = async (
+  records: readonly SQSRecord[],
+  deps: DeliveryDeps,
+  clock: InvocationClock,
+): Promise<DeliveryReport> => {
+  const now = deps.now?.() ?? new Date();
+  const malformed: MalformedRecord[] = [];
+  const byExport = new Map<string, Item[]>();
+  for (const record of records) {
+    const read = readDeliveryMessage(record.body);
+    if (!read.ok) {
+      malformed.push({ record, problem: read.problem });
+      continue;
+    }
+    const items = byExport.get(read.message.export) ?? [];
+    items.push({ record, message: read.message });
+    byExport.set(read.message.export, items);
+  }
+  const settled = await Promise.all([
+    settleMalformed(malformed, deps, now),
+    ...[...byExport].map(([exportName, items]) =>
+      deliverForExport(exportName, items, deps, clock, now),
+    ),
+  ]);
+  return {
+    batchItemFailures: settled.flatMap((part) =>
+      part.failed.map((itemIdentifier) => ({ itemIdentifier })),
+    ),
+    unexpected: settled.flatMap((part) => part.unexpected),
+  };
+};
+
+export { deliverRecords, infraRetryDelay, OUT_OF_TIME_VISIBILITY_SECONDS, SAFETY_MARGIN_MS };

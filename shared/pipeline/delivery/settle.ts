@@ -1,0 +1,257 @@
+/**
+ * The one place where outcomes become SQS actions and notices. Writes are batched per queue
+ * (`SendMessageBatch`), visibility changes and holds run a bounded number at a time, and a
+ * record whose action failed stays on its queue (a batch item failure) so that nothing is lost:
+ * it comes back and is decided again.
+ */
+import type { ExportConfig } from '../../config/types.js';
+import { changeVisibility, type OutgoingMessage, SQS_LIMITS, sendMessages } from '../../queues.js';
+import {
+  buildDeadLetter,
+  DEAD_LETTER_REASONS,
+  malformedMessage,
+  malformedRecord,
+} from '../messages.js';
+import { HOLD_OUTCOMES, holdRecord } from '../pacing.js';
+import type { DeliveryDeps, Item, MalformedRecord, Outcome, UnexpectedFailure } from './types.js';
+
+/** Visibility changes and holds in flight at once: a batch can hold 10,000 records. */
+const SQS_CALL_CONCURRENCY = 25;
+
+/** What settling a set of records left on the queue. */
+interface Settled {
+  /** Message ids of the records that stay on their queue. */
+  readonly failed: readonly string[];
+  readonly unexpected: readonly UnexpectedFailure[];
+}
+
+/** One export's decided records, and what settling them needs. */
+interface DecidedRun {
+  readonly deps: DeliveryDeps;
+  readonly exportConfig: ExportConfig;
+  readonly queueUrl: string;
+  readonly now: Date;
+  /** Resolved variable values, masked out of dead letters. */
+  readonly secretValues: readonly string[];
+  readonly decided: readonly { readonly item: Item; readonly outcome: Outcome }[];
+}
+
+type OutcomeOf<K extends Outcome['kind']> = Extract<Outcome, { kind: K }>;
+
+/** Runs `action` on every entry, at most {@link SQS_CALL_CONCURRENCY} at a time. */
+const forEachBounded = async <T>(
+  entries: readonly T[],
+  action: (entry: T) => Promise<void>,
+): Promise<void> => {
+  for (let start = 0; start < entries.length; start += SQS_CALL_CONCURRENCY) {
+    await Promise.all(entries.slice(start, start + SQS_CALL_CONCURRENCY).map(action));
+  }
+};
+
+/**
+ * Carries out the outcomes of one export's records.
+ *
+ * @example
+ * const { failed } = await settle({ deps, exportConfig, queueUrl, now, secretValues, decided });
+ */
+const settle = async (run: DecidedRun): Promise<Settled> => {
+  const { deps, exportConfig } = run;
+  const failed: string[] = [];
+  const unexpected: UnexpectedFailure[] = [];
+  const retries: { item: Item; outcome: OutcomeOf<'retry'> }[] = [];
+  const deaths: { item: Item; outcome: OutcomeOf<'dead'> }[] = [];
+  const deferrals: { item: Item; outcome: OutcomeOf<'deferred'> }[] = [];
+  const holds: { item: Item; outcome: OutcomeOf<'held'> }[] = [];
+  for (const { item, outcome } of run.decided) {
+    switch (outcome.kind) {
+      case 'delivered':
+        break;
+      case 'retry':
+        retries.push({ item, outcome });
+        break;
+      case 'dead':
+        deaths.push({ item, outcome });
+        break;
+      case 'deferred':
+        deferrals.push({ item, outcome });
+        break;
+      case 'held':
+        holds.push({ item, outcome });
+        break;
+      case 'kept':
+        failed.push(item.record.messageId);
+        unexpected.push({ messageId: item.record.messageId, error: outcome.error });
+        break;
+    }
+  }
+
+  const writeRetries = async () => {
+    const written = await sendMessages(
+      deps.sqs,
+      run.queueUrl,
+      retries.map(({ item, outcome }) => ({
+        id: item.record.messageId,
+        body: JSON.stringify(outcome.next),
+        delaySeconds: Math.min(outcome.delaySeconds, SQS_LIMITS.maxDelaySeconds),
+      })),
+    );
+    const notWritten = new Set(written.failed.map((failure) => failure.id));
+    for (const { item, outcome } of retries) {
+      if (notWritten.has(item.record.messageId)) {
+        failed.push(item.record.messageId);
+        continue;
+      }
+      deps.notify({
+        type: 'retry_scheduled',
+        export: exportConfig.name,
+        auditId: item.message.event.audit_id,
+        nextAttempt: outcome.nextAttempt,
+        delaySeconds: outcome.delaySeconds,
+      });
+    }
+  };
+
+  const writeDeadLetters = async () => {
+    const letters = deaths.map(({ item, outcome }) => ({
+      item,
+      letter: buildDeadLetter({
+        message: item.message,
+        reason: outcome.reason,
+        detail: outcome.detail,
+        attempts: outcome.attempts,
+        ...(outcome.result === undefined ? {} : { result: outcome.result }),
+        secretValues: run.secretValues,
+        now: run.now,
+      }),
+    }));
+    const written = await sendMessages(
+      deps.sqs,
+      deps.queues.deliveryDlq(exportConfig.name),
+      letters.map(({ item, letter }) => ({
+        id: item.record.messageId,
+        body: JSON.stringify(letter),
+      })),
+    );
+    const notWritten = new Set(written.failed.map((failure) => failure.id));
+    for (const { item, letter } of letters) {
+      if (notWritten.has(item.record.messageId)) {
+        failed.push(item.record.messageId);
+        continue;
+      }
+      deps.notify({
+        type: 'dead_lettered',
+        export: exportConfig.name,
+        auditId: letter.event.audit_id,
+        reason: letter.reason,
+        detail: letter.detail,
+        attempts: letter.attempts,
+      });
+    }
+  };
+
+  // Hidden for the wait; no attempt is spent. A failed visibility change only means the
+  // record comes back after the queue's visibility timeout instead.
+  const hide = ({ item, outcome }: { item: Item; outcome: OutcomeOf<'deferred'> }) =>
+    changeVisibility(deps.sqs, run.queueUrl, item.record.receiptHandle, outcome.seconds)
+      .catch(() => undefined)
+      .then(() => {
+        failed.push(item.record.messageId);
+        deps.notify({
+          type: 'deferred',
+          export: exportConfig.name,
+          auditId: item.message.event.audit_id,
+          why: outcome.why,
+          visibleAgainInSeconds: outcome.seconds,
+        });
+      });
+
+  const hold = async ({ item, outcome }: { item: Item; outcome: OutcomeOf<'held'> }) => {
+    try {
+      const held = await holdRecord({
+        sqs: deps.sqs,
+        notify: deps.notify,
+        queueUrl: run.queueUrl,
+        record: item.record,
+        message: item.message,
+        exportConfig,
+        why: outcome.why,
+        seconds: outcome.seconds,
+        now: run.now,
+      });
+      if (held === HOLD_OUTCOMES.hidden) failed.push(item.record.messageId);
+    } catch {
+      failed.push(item.record.messageId);
+    }
+  };
+
+  await Promise.all([
+    writeRetries(),
+    writeDeadLetters(),
+    forEachBounded(deferrals, hide),
+    forEachBounded(holds, hold),
+  ]);
+  return { failed, unexpected };
+};
+
+/**
+ * Dead-letters records that are not delivery messages whole, as they came, with the problem
+ * and the original message id as message attributes (the codec's malformed record), so
+ * nothing is dropped. A record from a queue of no known export
+ * stays where it is.
+ */
+const settleMalformed = async (
+  malformed: readonly MalformedRecord[],
+  deps: DeliveryDeps,
+  now: Date,
+): Promise<Settled> => {
+  const failed: string[] = [];
+  const unexpected: UnexpectedFailure[] = [];
+  const byExport = new Map<string, MalformedRecord[]>();
+  for (const entry of malformed) {
+    const exportName = deps.exportOfQueueArn(entry.record.eventSourceARN);
+    if (exportName === undefined) {
+      failed.push(entry.record.messageId);
+      unexpected.push({
+        messageId: entry.record.messageId,
+        error: new Error(`message ${entry.record.messageId}: ${entry.problem}`),
+      });
+      continue;
+    }
+    byExport.set(exportName, [...(byExport.get(exportName) ?? []), entry]);
+  }
+  await Promise.all(
+    [...byExport].map(async ([exportName, entries]) => {
+      const messages: OutgoingMessage[] = entries.map(({ record, problem }) => ({
+        id: record.messageId,
+        ...malformedMessage(
+          malformedRecord({
+            body: record.body,
+            detail: problem,
+            sourceMessageId: record.messageId,
+            export: exportName,
+          }),
+        ),
+      }));
+      const written = await sendMessages(deps.sqs, deps.queues.deliveryDlq(exportName), messages);
+      const notWritten = new Set(written.failed.map((failure) => failure.id));
+      for (const { record, problem } of entries) {
+        if (notWritten.has(record.messageId)) {
+          failed.push(record.messageId);
+          continue;
+        }
+        deps.notify({
+          type: 'dead_lettered',
+          export: exportName,
+          auditId: 'unknown',
+          reason: DEAD_LETTER_REASONS.malformed,
+          detail: `message ${record.messageId}: ${problem} (at ${now.toISOString()})`,
+          attempts: 0,
+        });
+      }
+    }),
+  );
+  return { failed, unexpected };
+};
+
+export type { DecidedRun, Settled };
+export { settle, settleMalformed };
