@@ -1,32 +1,42 @@
 /**
- * `npm run bench`: measures each figure of the README's Performance section against a baseline
- * in the same run, on 127.0.0.1 receivers and the embedded SQS server, prints one table and
- * writes `bench/results/latest.json` and `bench/results/latest.md`.
+ * `npm run bench`: measures each figure of docs/performance.md against a baseline in the same
+ * run, on 127.0.0.1 receivers and the embedded SQS server, prints one table and writes
+ * `bench/results/latest.json` (every raw measurement), `bench/results/latest.md` (the report)
+ * and `docs/performance.md` (the report inside the prose of `bench/performancePage.md`).
  *
  * Sizes come from the environment (see `bench/settings.ts`), e.g.
- * `BENCH_EVENTS=2000 BENCH_ONLY=1,8 npm run bench`.
+ * `BENCH_EVENTS=2000 BENCH_ONLY=1,8 npm run bench`; a run of some figures only leaves
+ * docs/performance.md as it is. `npm run bench -- --report-only` measures nothing: it rewrites
+ * latest.md and docs/performance.md from latest.json, after the prose changed.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { FIGURES } from './figures.js';
 import { num } from './format.js';
 import { RpcChild } from './harness/rpc.js';
 import { describeMachine, machineInfo } from './machine.js';
+import { PerformancePageError, performancePage } from './performancePage.js';
 import { PRICES } from './prices.js';
 import {
+  type BenchResults,
   consoleTable,
   type FigureOutput,
   type FigureReport,
   type FigureRow,
-  markdownTable,
+  resultsMarkdown,
+  settingsLine,
   VERDICTS,
 } from './report.js';
-import { type BenchSettings, readSettings, SIZES } from './settings.js';
+import { type BenchSettings, readSettings } from './settings.js';
 
 /** A figure that takes longer than this has hung: its process is killed. */
 const FIGURE_TIMEOUT_MS = 10 * 60_000;
 
 const RESULTS_DIR = new URL('./results/', import.meta.url);
+const LATEST_JSON = new URL('latest.json', RESULTS_DIR);
+const LATEST_MD = new URL('latest.md', RESULTS_DIR);
+const PAGE_TEMPLATE = new URL('./performancePage.md', import.meta.url);
+const PAGE = new URL('../docs/performance.md', import.meta.url);
 
 const COMMAND = 'npm run bench';
 
@@ -78,31 +88,41 @@ const runFigure = async (
   }
 };
 
-const settingsLine = (settings: BenchSettings): string =>
-  Object.entries(SIZES)
-    .map(([key, size]) => `${size.env}=${settings[key as keyof typeof SIZES]}`)
-    .join(' ');
+/** Writes latest.md and, for a run of every figure, docs/performance.md. */
+const writeReports = async (results: BenchResults): Promise<void> => {
+  await writeFile(LATEST_MD, resultsMarkdown(results));
+  console.log(`wrote ${fileURLToPath(LATEST_MD)}`);
+  if (results.settings.only !== undefined) {
+    console.log(
+      `${fileURLToPath(PAGE)} left as it is: this run measured figures ${results.settings.only.join(', ')} only`,
+    );
+    return;
+  }
+  await writeFile(PAGE, performancePage(await readFile(PAGE_TEMPLATE, 'utf8'), results));
+  console.log(`wrote ${fileURLToPath(PAGE)}`);
+};
 
-const markdownReport = (options: {
-  date: string;
-  machine: string;
-  settings: string;
-  seconds: number;
-  rows: readonly FigureRow[];
-}): string =>
-  [
-    `Measured ${options.date} with \`${COMMAND}\` (total ${num(options.seconds)} s) on ${options.machine}.`,
-    '',
-    markdownTable(options.rows),
-    '',
-    'How to read it: every figure is measured next to its baseline in the same run, with the embedded SQS server and the webhook receivers in their own processes on 127.0.0.1. Throughput figures alternate their sides round by round and take medians; "CPU" is the same ratio on the CPU time of the measuring process, steadier than wall-clock time on a shared machine (the verdict uses wall-clock time). Peak RSS is that of a process running the TypeScript sources through tsx; figure 6 has the bundled handlers.',
-    '',
-    `Sizes: \`${options.settings}\`.`,
-    `Prices: ${PRICES.asOf}: SQS $${PRICES.sqsPerMillionRequests} per million requests (64 KiB chunks); Lambda arm64 $${PRICES.lambdaArmPerGbSecond} per GB-s + $${PRICES.lambdaPerMillionRequests} per million requests; EventBridge $${PRICES.eventBridgePerMillionEvents} per million custom events + $${PRICES.eventBridgeApiDestinationsPerMillion} per million API destination invocations.`,
-    '',
-  ].join('\n');
+/** `--report-only`: the reports of the last run, from its JSON. */
+const reportOnly = async (): Promise<number> => {
+  let results: BenchResults;
+  try {
+    results = JSON.parse(await readFile(LATEST_JSON, 'utf8')) as BenchResults;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    console.error(`cannot read ${fileURLToPath(LATEST_JSON)} (${reason}): run ${COMMAND} first`);
+    return 2;
+  }
+  try {
+    await writeReports(results);
+  } catch (error) {
+    if (!(error instanceof PerformancePageError)) throw error;
+    console.error(error.message);
+    return 1;
+  }
+  return 0;
+};
 
-const main = async (): Promise<number> => {
+const measure = async (): Promise<number> => {
   const startedAt = performance.now();
   const settings = readSettings(process.env);
   const machine = machineInfo();
@@ -119,14 +139,11 @@ const main = async (): Promise<number> => {
   }
 
   const seconds = (performance.now() - startedAt) / 1000;
-  const rows = reports.flatMap((report) => report.rows);
-  console.log(`\n${consoleTable(rows)}\n`);
+  console.log(`\n${consoleTable(reports.flatMap((report) => report.rows))}\n`);
   console.log(`total runtime ${num(seconds)} s`);
 
-  const date = new Date().toISOString();
-  await mkdir(RESULTS_DIR, { recursive: true });
-  const json = {
-    date,
+  const results: BenchResults = {
+    date: new Date().toISOString(),
     command: COMMAND,
     machine,
     settings,
@@ -134,19 +151,18 @@ const main = async (): Promise<number> => {
     seconds,
     figures: reports,
   };
-  await writeFile(new URL('latest.json', RESULTS_DIR), `${JSON.stringify(json, null, 2)}\n`);
-  await writeFile(
-    new URL('latest.md', RESULTS_DIR),
-    markdownReport({
-      date: date.slice(0, 10),
-      machine: describeMachine(machine),
-      settings: settingsLine(settings),
-      seconds,
-      rows,
-    }),
-  );
-  console.log(`wrote ${fileURLToPath(new URL('latest.json', RESULTS_DIR))} and latest.md`);
+  await mkdir(RESULTS_DIR, { recursive: true });
+  await writeFile(LATEST_JSON, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`wrote ${fileURLToPath(LATEST_JSON)}`);
+  await writeReports(results);
   return reports.some((report) => report.error !== undefined) ? 1 : 0;
 };
 
-process.exitCode = await main();
+const main = async (args: readonly string[]): Promise<number> => {
+  if (args.length === 0) return measure();
+  if (args.length === 1 && args[0] === '--report-only') return reportOnly();
+  console.error(`usage: ${COMMAND} [-- --report-only]`);
+  return 2;
+};
+
+process.exitCode = await main(process.argv.slice(2));
