@@ -73,22 +73,27 @@ const deliveryMessageSchema = z.object(
   { error: PROBLEMS.notObject },
 );
 
+/** What a dead letter and its `webhook.dlq` event both say about the failed delivery. */
+const failureFields = {
+  export: z.string({ error: PROBLEMS.noExport }),
+  delivery_id: z.string({ error: PROBLEMS.noDeliveryId }),
+  reason,
+  /** Human explanation, e.g. "HTTP 503 from receiver after 5 attempts". */
+  detail: z.string({ error: PROBLEMS.noDetail }),
+  attempts,
+  first_attempt_at: optionalString('first_attempt_at'),
+  last_attempt_at: optionalString('last_attempt_at'),
+  last_status: optionalNumber('last_status'),
+  error_class: optionalString('error_class'),
+  /** First 1 KiB of the last response body. */
+  response_snippet: optionalString('response_snippet'),
+};
+
 const deadLetterSchema = z.object(
   {
     v: version,
     kind: z.literal(MESSAGE_KINDS.deadLetter, { error: PROBLEMS.notDeadLetter }),
-    export: z.string({ error: PROBLEMS.noExport }),
-    delivery_id: z.string({ error: PROBLEMS.noDeliveryId }),
-    reason,
-    /** Human explanation, e.g. "HTTP 503 from receiver after 5 attempts". */
-    detail: z.string({ error: PROBLEMS.noDetail }),
-    attempts,
-    first_attempt_at: optionalString('first_attempt_at'),
-    last_attempt_at: optionalString('last_attempt_at'),
-    last_status: optionalNumber('last_status'),
-    error_class: optionalString('error_class'),
-    /** First 1 KiB of the last response body. */
-    response_snippet: optionalString('response_snippet'),
+    ...failureFields,
     dead_lettered_at: z.string({ error: PROBLEMS.noDeadLetteredAt }),
     event: auditEvent(PROBLEMS.noEvent),
   },
@@ -98,16 +103,7 @@ const deadLetterSchema = z.object(
 /** The fields a `webhook.dlq` event adds to an audit event. */
 const dlqEventFieldsSchema = z.object({
   event_kind: z.literal(DLQ_EVENT_KIND, { error: PROBLEMS.notDlqEvent }),
-  export: z.string({ error: PROBLEMS.noExport }),
-  reason,
-  detail: z.string({ error: PROBLEMS.noDetail }),
-  attempts,
-  first_attempt_at: optionalString('first_attempt_at'),
-  last_attempt_at: optionalString('last_attempt_at'),
-  last_status: optionalNumber('last_status'),
-  error_class: optionalString('error_class'),
-  response_snippet: optionalString('response_snippet'),
-  delivery_id: z.string({ error: PROBLEMS.noDeliveryId }),
+  ...failureFields,
   original_event: auditEvent(PROBLEMS.noOriginalEvent),
 });
 
