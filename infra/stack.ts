@@ -8,17 +8,18 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { APP_PREFIX, functionName } from '../shared/queueNames.js';
+import { APP_PREFIX, type FunctionRole } from '../shared/queueNames.js';
+// Re-exported below for bench/figures/sqsRequests.ts, which reads the memory from the stack.
+import { FUNCTION_MEMORY_MB } from '../shared/queueSettings.js';
 import {
-  batchingWindowSeconds,
-  deliveryFunctionTimeoutSeconds,
-  eventSourceBatchSize,
-  PLAIN_FUNCTION_TIMEOUT_SECONDS,
-} from '../shared/queueSettings.js';
+  type EventSourceTopology,
+  type StageTopology,
+  stageTopology,
+} from '../shared/sqs/topology.js';
 import { PipelineAlarms } from './constructs/pipelineAlarms.js';
 import { dashboardUrl, PipelineDashboard } from './constructs/pipelineDashboard.js';
 import { PipelineFunction } from './constructs/pipelineFunction.js';
@@ -26,16 +27,6 @@ import { PipelineQueues } from './constructs/pipelineQueues.js';
 import { RUNTIME_CONFIG_PATH, writeRuntimeConfigFile } from './runtimeConfigFile.js';
 import { ssmParameterArns, ssmParameterNames, ssmParameterPrefix } from './secretParameters.js';
 import { type TapPassWebhooksStackProps, validateStackProps } from './stackProps.js';
-
-/** Memory of each function, in MB. Delivery sends a batch concurrently over TLS: more CPU. */
-const FUNCTION_MEMORY_MB = { ingest: 256, delivery: 512, deadLetters: 256 } as const;
-
-/** The ingest event source waits this long to fill a batch: fewer, fuller SendMessageBatch calls. */
-const INGEST_BATCHING_WINDOW = Duration.seconds(1);
-/** Records per ingest and dead-letter invocation (SQS's largest batch without a long window). */
-const PLAIN_BATCH_SIZE = 10;
-/** Dead letters are rare; two concurrent invocations (the minimum) per DLQ are plenty. */
-const DEAD_LETTER_MAX_CONCURRENCY = 2;
 
 /** The repository root: the directory above this file's. */
 const DEFAULT_PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,6 +39,16 @@ const baseStackProps = (props: TapPassWebhooksStackProps): StackProps => {
     ...stackProps,
   };
 };
+
+/** An event source of the topology as CDK props. */
+const eventSourceProps = (source: EventSourceTopology): SqsEventSourceProps => ({
+  batchSize: source.batchSize,
+  ...(source.maxBatchingWindowSeconds > 0
+    ? { maxBatchingWindow: Duration.seconds(source.maxBatchingWindowSeconds) }
+    : {}),
+  ...(source.maxConcurrency === undefined ? {} : { maxConcurrency: source.maxConcurrency }),
+  reportBatchItemFailures: source.reportBatchItemFailures,
+});
 
 /**
  * The stack name of a stage.
@@ -65,6 +66,8 @@ const stackNameFor = (stage: string): string => `TapPassWebhooks-${stage}`;
  * new TapPassWebhooksStack(app, stackNameFor('dev'), { stage: 'dev', config });
  */
 class TapPassWebhooksStack extends Stack {
+  /** What the stack is built from: queues, event sources and functions of the stage. */
+  readonly topology: StageTopology;
   readonly queues: PipelineQueues;
   readonly ingestFunction: PipelineFunction;
   readonly deliveryFunction: PipelineFunction;
@@ -82,7 +85,9 @@ class TapPassWebhooksStack extends Stack {
     Tags.of(this).add('app', 'tappass-webhooks');
     Tags.of(this).add('stage', stage);
 
-    this.queues = new PipelineQueues(this, 'Queues', { stage, config });
+    this.topology = stageTopology(stage, config);
+    const { functions } = this.topology;
+    this.queues = new PipelineQueues(this, 'Queues', { topology: this.topology });
     const queues = this.queues;
 
     const runtimeConfigFile = writeRuntimeConfigFile(config);
@@ -99,20 +104,20 @@ class TapPassWebhooksStack extends Stack {
 
     this.ingestFunction = new PipelineFunction(this, 'Ingest', {
       ...common,
-      functionName: functionName(stage, 'ingest'),
+      functionName: functions.ingest.name,
       description: `Validates audit events and fans them out to the export queues (stage ${stage})`,
       entry: join(projectRoot, 'lambdas', 'ingest.ts'),
-      memorySize: FUNCTION_MEMORY_MB.ingest,
-      timeout: Duration.seconds(PLAIN_FUNCTION_TIMEOUT_SECONDS),
+      memorySize: functions.ingest.memoryMb,
+      timeout: Duration.seconds(functions.ingest.timeoutSeconds),
       environment,
     });
     this.deliveryFunction = new PipelineFunction(this, 'Delivery', {
       ...common,
-      functionName: functionName(stage, 'delivery'),
+      functionName: functions.delivery.name,
       description: `Renders and sends webhooks, retries and dead-letters (stage ${stage})`,
       entry: join(projectRoot, 'lambdas', 'delivery.ts'),
-      memorySize: FUNCTION_MEMORY_MB.delivery,
-      timeout: Duration.seconds(deliveryFunctionTimeoutSeconds(config)),
+      memorySize: functions.delivery.memoryMb,
+      timeout: Duration.seconds(functions.delivery.timeoutSeconds),
       environment: {
         ...environment,
         TAPPASS_SECRETS: 'ssm',
@@ -121,14 +126,15 @@ class TapPassWebhooksStack extends Stack {
     });
     this.deadLetterFunction = new PipelineFunction(this, 'DeadLetters', {
       ...common,
-      functionName: functionName(stage, 'dlq'),
+      functionName: functions.dlq.name,
       description: `Raises webhook.dlq events and archives dead letters (stage ${stage})`,
       entry: join(projectRoot, 'lambdas', 'dlq.ts'),
-      memorySize: FUNCTION_MEMORY_MB.deadLetters,
-      timeout: Duration.seconds(PLAIN_FUNCTION_TIMEOUT_SECONDS),
+      memorySize: functions.dlq.memoryMb,
+      timeout: Duration.seconds(functions.dlq.timeoutSeconds),
       environment,
     });
 
+    this.addEventSources();
     this.wireIngest();
     this.wireDelivery(props);
     this.wireDeadLetters();
@@ -161,16 +167,31 @@ class TapPassWebhooksStack extends Stack {
     this.addOutputs(props);
   }
 
-  /** Ingest: consumes the ingest queue, sends to every delivery queue and parks in its DLQ. */
+  /**
+   * Every event source of the topology, on its function (which may then consume its queue):
+   * ingest, one per export's delivery queue (its batch size, window and concurrency), one per
+   * export's DLQ.
+   */
+  private addEventSources(): void {
+    const functions: Record<FunctionRole, PipelineFunction> = {
+      ingest: this.ingestFunction,
+      delivery: this.deliveryFunction,
+      dlq: this.deadLetterFunction,
+    };
+    for (const source of this.topology.eventSources) {
+      const queue = this.queues.byName.get(source.queueName);
+      if (!queue) {
+        throw new Error(`event source of ${source.functionRole}: no queue ${source.queueName}`);
+      }
+      functions[source.functionRole].function.addEventSource(
+        new SqsEventSource(queue, eventSourceProps(source)),
+      );
+    }
+  }
+
+  /** Ingest: sends to every delivery queue and parks in its DLQ. */
   private wireIngest(): void {
     const { queues } = this;
-    this.ingestFunction.function.addEventSource(
-      new SqsEventSource(queues.ingest, {
-        batchSize: PLAIN_BATCH_SIZE,
-        maxBatchingWindow: INGEST_BATCHING_WINDOW,
-        reportBatchItemFailures: true,
-      }),
-    );
     this.allowSend(this.ingestFunction, 'FanOutAndPark', [
       ...queues.deliveryQueues,
       queues.ingestDeadLetters,
@@ -178,25 +199,11 @@ class TapPassWebhooksStack extends Stack {
   }
 
   /**
-   * Delivery: one event source per export (its batch size and concurrency), sends to its own
-   * queues (retries) and DLQs (dead letters), reads only the parameters the exports reference.
+   * Delivery: sends to its own queues (retries) and DLQs (dead letters), reads only the
+   * parameters the exports reference.
    */
   private wireDelivery(props: TapPassWebhooksStackProps): void {
     const { queues } = this;
-    for (const exportConfig of props.config.exports) {
-      const exportQueues = queues.byExport.get(exportConfig.name);
-      if (!exportQueues) continue;
-      const window = batchingWindowSeconds(exportConfig);
-      this.deliveryFunction.function.addEventSource(
-        new SqsEventSource(exportQueues.delivery, {
-          // A batched export takes batch.max_events records, gathered for up to max_wait_seconds.
-          batchSize: eventSourceBatchSize(exportConfig),
-          ...(window > 0 ? { maxBatchingWindow: Duration.seconds(window) } : {}),
-          maxConcurrency: exportConfig.delivery.max_concurrency,
-          reportBatchItemFailures: true,
-        }),
-      );
-    }
     // The ingest queue too: a paused export raises its webhook.export_paused event there.
     this.allowSend(this.deliveryFunction, 'RetryAndDeadLetter', [
       ...queues.deliveryQueues,
@@ -237,18 +244,9 @@ class TapPassWebhooksStack extends Stack {
     });
   }
 
-  /** Dead letters: consumes each delivery DLQ, raises events into ingest, archives. */
+  /** Dead letters: raises events into ingest, archives. */
   private wireDeadLetters(): void {
     const { queues } = this;
-    for (const deadLetters of queues.deliveryDeadLetterQueues) {
-      this.deadLetterFunction.function.addEventSource(
-        new SqsEventSource(deadLetters, {
-          batchSize: PLAIN_BATCH_SIZE,
-          maxConcurrency: DEAD_LETTER_MAX_CONCURRENCY,
-          reportBatchItemFailures: true,
-        }),
-      );
-    }
     this.allowSend(this.deadLetterFunction, 'RaiseAndArchive', [queues.ingest, queues.archive]);
   }
 

@@ -12,6 +12,12 @@
  *   queue and come back after their visibility timeout, the others are deleted;
  * - a handler that throws, times out or returns an unusable response fails the whole batch;
  * - receive counts and redrive to a dead-letter queue are the server's own (queue attributes).
+ *
+ * Batch size, batching window, concurrency and function timeout come from the stage topology
+ * (`shared/sqs/topology.ts`, through {@link EventSourceMapping.fromTopology}), the same
+ * description the CDK stack deploys. What it does not reproduce: Lambda scaling the pollers of a
+ * mapping without `MaximumConcurrency` with the backlog (it runs {@link UNLIMITED_POLLERS}), the
+ * function's memory (the handler runs in this process), and throttles.
  */
 import {
   DeleteMessageBatchCommand,
@@ -22,7 +28,14 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { SQS_LIMITS } from '../shared/queues.js';
+import type { EventSourceTopology, FunctionTopology } from '../shared/sqs/topology.js';
 import { lambdaContext } from './lambdaContext.js';
+
+/**
+ * Pollers of a mapping without a concurrency limit. Lambda scales such a mapping with the
+ * backlog; the emulator cannot, and runs this many.
+ */
+const UNLIMITED_POLLERS = 2;
 
 /** A Lambda handler for SQS events with partial batch responses. */
 type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
@@ -39,7 +52,10 @@ interface EventSourceOptions {
    * `MaximumBatchingWindowInSeconds`). @default 0
    */
   readonly maxBatchingWindowMs?: number;
-  /** Invocations at once. @default 2 */
+  /**
+   * Invocations at once (Lambda's `MaximumConcurrency`).
+   * @default no limit, run as {@link UNLIMITED_POLLERS} pollers
+   */
   readonly maxConcurrency?: number;
   /** The function timeout; an invocation past it counts as failed. @default 30000 */
   readonly functionTimeoutMs?: number;
@@ -49,6 +65,50 @@ interface EventSourceOptions {
   /** Called after each invocation, for logs and counters. */
   readonly onInvocation?: (outcome: InvocationOutcome) => void;
 }
+
+/** The options of a mapping that the topology sets: all but the queue, handler and polling. */
+type TopologyKeys =
+  | 'functionName'
+  | 'batchSize'
+  | 'maxBatchingWindowMs'
+  | 'maxConcurrency'
+  | 'functionTimeoutMs';
+
+/** Options of {@link EventSourceMapping.fromTopology}. */
+interface TopologyMappingOptions extends Omit<EventSourceOptions, TopologyKeys> {
+  /** The mapping as the topology describes it. */
+  readonly source: EventSourceTopology;
+  /** The function it invokes (its timeout). */
+  readonly function: FunctionTopology;
+}
+
+/** What a running mapping does, for reports and the parity test. */
+interface EventSourceSettings {
+  readonly queueUrl: string;
+  readonly functionName: string;
+  readonly batchSize: number;
+  readonly maxBatchingWindowMs: number;
+  /** Absent: no limit, as on Lambda. */
+  readonly maxConcurrency?: number;
+  /** Pollers it runs: `maxConcurrency`, or {@link UNLIMITED_POLLERS} without one. */
+  readonly pollers: number;
+  readonly functionTimeoutMs: number;
+}
+
+/**
+ * The mapping options a topology event source sets. The function is named by its role
+ * (`ingest`, `delivery`, `dlq`), as local notices and logs show it.
+ */
+const topologyOptions = (
+  source: EventSourceTopology,
+  fn: FunctionTopology,
+): Pick<EventSourceOptions, TopologyKeys> => ({
+  functionName: fn.role,
+  batchSize: source.batchSize,
+  maxBatchingWindowMs: source.maxBatchingWindowSeconds * 1000,
+  ...(source.maxConcurrency === undefined ? {} : { maxConcurrency: source.maxConcurrency }),
+  functionTimeoutMs: fn.timeoutSeconds * 1000,
+});
 
 interface InvocationOutcome {
   readonly functionName: string;
@@ -129,8 +189,8 @@ class EventSourceMapping {
     failedRecords: 0,
     failedInvocations: 0,
   };
-  readonly #options: Required<Omit<EventSourceOptions, 'onInvocation'>> &
-    Pick<EventSourceOptions, 'onInvocation'>;
+  readonly #options: Required<Omit<EventSourceOptions, 'onInvocation' | 'maxConcurrency'>> &
+    Pick<EventSourceOptions, 'onInvocation' | 'maxConcurrency'>;
   readonly #abort = new AbortController();
   #pollers: Promise<void>[] = [];
   #queueArn: string | undefined;
@@ -139,7 +199,6 @@ class EventSourceMapping {
     this.#options = {
       batchSize: 10,
       maxBatchingWindowMs: 0,
-      maxConcurrency: 2,
       functionTimeoutMs: 30_000,
       waitTimeSeconds: 1,
       region: 'us-east-1',
@@ -147,10 +206,41 @@ class EventSourceMapping {
     };
   }
 
-  /** Starts `maxConcurrency` pollers. */
+  /**
+   * A mapping as the stage topology describes it: its batch size, batching window,
+   * concurrency and function timeout.
+   *
+   * @example
+   * const topology = stageTopology('local', config);
+   * const [ingest] = topology.eventSources;
+   * const mapping = EventSourceMapping.fromTopology({
+   *   sqs, queueUrl, handler, source: ingest, function: topology.functions.ingest,
+   * });
+   */
+  static fromTopology(options: TopologyMappingOptions): EventSourceMapping {
+    const { source, function: fn, ...rest } = options;
+    return new EventSourceMapping({ ...rest, ...topologyOptions(source, fn) });
+  }
+
+  /** What this mapping runs with. */
+  get settings(): EventSourceSettings {
+    const { queueUrl, functionName, batchSize, maxBatchingWindowMs, maxConcurrency } =
+      this.#options;
+    return {
+      queueUrl,
+      functionName,
+      batchSize,
+      maxBatchingWindowMs,
+      ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
+      pollers: maxConcurrency ?? UNLIMITED_POLLERS,
+      functionTimeoutMs: this.#options.functionTimeoutMs,
+    };
+  }
+
+  /** Starts one poller per concurrent invocation (see {@link EventSourceSettings.pollers}). */
   start(): void {
     if (this.#pollers.length > 0) return;
-    for (let i = 0; i < this.#options.maxConcurrency; i++) {
+    for (let i = 0; i < this.settings.pollers; i++) {
       this.#pollers.push(this.#poll());
     }
   }
@@ -309,5 +399,12 @@ class EventSourceMapping {
   }
 }
 
-export type { EventSourceOptions, EventSourceStats, InvocationOutcome, SqsBatchHandler };
-export { EventSourceMapping, toSqsEvent };
+export type {
+  EventSourceOptions,
+  EventSourceSettings,
+  EventSourceStats,
+  InvocationOutcome,
+  SqsBatchHandler,
+  TopologyMappingOptions,
+};
+export { EventSourceMapping, topologyOptions, toSqsEvent, UNLIMITED_POLLERS };

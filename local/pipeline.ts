@@ -1,7 +1,14 @@
 /**
- * The whole pipeline on one machine: the queues the CDK stack creates (same names, redrive
- * policies and settings, from the same modules) on an SQS-compatible server, and the real three
- * handlers driven by event source mappings with Lambda's semantics.
+ * The whole pipeline on one machine: the queues the CDK stack creates, on an SQS-compatible
+ * server, and the real three handlers driven by event source mappings with Lambda's semantics.
+ * Both are built from the stage topology (`shared/sqs/topology.ts`), the description the CDK
+ * stack is built from: same names, attributes, redrive policies, batch sizes, batching windows,
+ * concurrency and function timeouts (`test/integration/topologyParity.test.ts` checks it).
+ *
+ * What the embedded server and the emulator do not model: SSE-SQS encryption (KMS), the
+ * deny-unless-TLS queue policy and the redrive allow policies (IAM-side; nothing here
+ * authenticates), the functions' memory, and Lambda scaling a mapping without a concurrency
+ * limit (see `eventSource.ts`).
  */
 
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -24,22 +31,10 @@ import { defaultHttpClient, type HttpClient } from '../shared/http.js';
 import { ExportGuards, RATE_SCOPES } from '../shared/pipeline/exportGuards.js';
 import { ignoreNotices, type NoticeSink } from '../shared/pipeline/notices.js';
 import type { PresetOptions } from '../shared/presets/index.js';
-import { type QueueDirectory, queueDirectory, queueNames } from '../shared/queueNames.js';
-import {
-  batchingWindowSeconds,
-  DEAD_LETTER_RETENTION_SECONDS,
-  DLQ_MAX_RECEIVE_COUNT,
-  deliveryFunctionTimeoutSeconds,
-  deliveryVisibilityTimeoutFor,
-  eventSourceBatchSize,
-  INGEST_MAX_RECEIVE_COUNT,
-  maxReceiveCountFor,
-  PLAIN_FUNCTION_TIMEOUT_SECONDS,
-  SOURCE_RETENTION_SECONDS,
-  visibilityTimeoutFor,
-} from '../shared/queueSettings.js';
+import { type FunctionRole, type QueueDirectory, queueDirectory } from '../shared/queueNames.js';
 import type { SecretResolver } from '../shared/secrets.js';
-import { EventSourceMapping, type InvocationOutcome } from './eventSource.js';
+import { type QueueTopology, type StageTopology, stageTopology } from '../shared/sqs/topology.js';
+import { EventSourceMapping, type InvocationOutcome, type SqsBatchHandler } from './eventSource.js';
 
 interface LocalPipelineOptions {
   readonly sqs: SQSClient;
@@ -61,8 +56,9 @@ interface LocalPipelineOptions {
   /** Powertools log level of the handlers. @default 'SILENT' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /**
-   * Visibility timeout of every queue, instead of 6x the function timeout. Tests shorten it so
-   * that a record of a failed invocation comes back quickly.
+   * Visibility timeout of every queue a function consumes, instead of the topology's (6x the
+   * function timeout). Tests shorten it so that a record of a failed invocation comes back
+   * quickly.
    */
   readonly visibilityTimeoutSeconds?: number;
   /** Long-poll wait of the event sources. @default 1 */
@@ -120,12 +116,85 @@ const createQueue = async (
   return queueUrl;
 };
 
-const redrive = (deadLetterTargetArn: string, maxReceiveCount: number) =>
-  JSON.stringify({ deadLetterTargetArn, maxReceiveCount });
+/** The queue's attributes as CreateQueue takes them; every one set, so a rerun resets it. */
+const queueAttributes = (
+  spec: QueueTopology,
+  visibilityTimeoutSeconds: number,
+  deadLetterTargetArn: string | undefined,
+): Record<string, string> => ({
+  VisibilityTimeout: String(visibilityTimeoutSeconds),
+  MessageRetentionPeriod: String(spec.retentionSeconds),
+  DelaySeconds: String(spec.delaySeconds),
+  ...(spec.redrive && deadLetterTargetArn
+    ? {
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn,
+          maxReceiveCount: spec.redrive.maxReceiveCount,
+        }),
+      }
+    : {}),
+});
 
 /**
- * Creates (or finds: CreateQueue is idempotent for equal attributes) every queue of a stage,
- * with the redrive policies and settings of the CDK stack, and returns their URLs.
+ * Creates every queue of a topology, in its order (dead-letter queues first), and returns
+ * their URLs by name. `visibilityOverride` replaces the visibility timeout of the queues an
+ * event source consumes (the others keep SQS's default, as on AWS).
+ */
+const createTopologyQueues = async (
+  sqs: SQSClient,
+  topology: StageTopology,
+  visibilityOverride?: number,
+): Promise<Map<string, string>> => {
+  const consumed = new Set(topology.eventSources.map((source) => source.queueName));
+  const redriveTargets = new Set(
+    topology.queues.flatMap((queue) => queue.redrive?.deadLetterQueue ?? []),
+  );
+  const urls = new Map<string, string>();
+  const arns = new Map<string, string>();
+  for (const spec of topology.queues) {
+    const target = spec.redrive?.deadLetterQueue;
+    const targetArn = target === undefined ? undefined : arns.get(target);
+    if (target !== undefined && targetArn === undefined) {
+      throw new Error(
+        `queue ${spec.name} redrives into ${target}, which the topology does not list before it`,
+      );
+    }
+    const visibility =
+      visibilityOverride !== undefined && consumed.has(spec.name)
+        ? visibilityOverride
+        : spec.visibilityTimeoutSeconds;
+    const url = await createQueue(sqs, spec.name, queueAttributes(spec, visibility, targetArn));
+    urls.set(spec.name, url);
+    if (redriveTargets.has(spec.name)) arns.set(spec.name, await queueArn(sqs, url));
+  }
+  return urls;
+};
+
+/** The URL of a queue created by {@link createTopologyQueues}. */
+const urlOf = (urls: ReadonlyMap<string, string>, name: string): string => {
+  const url = urls.get(name);
+  if (url === undefined) throw new Error(`the topology has no queue ${name}`);
+  return url;
+};
+
+/** The stage's queue directory, from the URL of any of its queues. */
+const directoryOf = (
+  topology: StageTopology,
+  urls: ReadonlyMap<string, string>,
+): QueueDirectory => {
+  const [first] = topology.queues;
+  if (!first) throw new Error(`stage ${topology.stage} has no queues`);
+  // The server's queue URLs differ only in the name: derive the base from one of them.
+  return queueDirectory(urlOf(urls, first.name).slice(0, -first.name.length), topology.stage);
+};
+
+/**
+ * Creates (or finds and updates) every queue of a stage, as the CDK stack builds them from the
+ * same topology, and returns their URLs.
+ *
+ * @example
+ * const queues = await createPipelineQueues(sqs, config, 'local');
+ * queues.delivery('pagerduty-alerts'); // http://127.0.0.1:4566/000000000000/tappass-local-deliver-pagerduty-alerts
  */
 const createPipelineQueues = async (
   sqs: SQSClient,
@@ -133,44 +202,8 @@ const createPipelineQueues = async (
   stage: string,
   visibilityOverride?: number,
 ): Promise<QueueDirectory> => {
-  const names = queueNames(stage);
-  const visibility = (functionTimeout: number) =>
-    String(visibilityOverride ?? visibilityTimeoutFor(functionTimeout));
-  const retention = (seconds: number) => ({ MessageRetentionPeriod: String(seconds) });
-
-  const archiveUrl = await createQueue(
-    sqs,
-    names.deadLetters,
-    retention(DEAD_LETTER_RETENTION_SECONDS),
-  );
-  const archiveArn = await queueArn(sqs, archiveUrl);
-  const ingestDlqUrl = await createQueue(
-    sqs,
-    names.ingestDlq,
-    retention(DEAD_LETTER_RETENTION_SECONDS),
-  );
-  const ingestDlqArn = await queueArn(sqs, ingestDlqUrl);
-  await createQueue(sqs, names.ingest, {
-    ...retention(SOURCE_RETENTION_SECONDS),
-    VisibilityTimeout: visibility(PLAIN_FUNCTION_TIMEOUT_SECONDS),
-    RedrivePolicy: redrive(ingestDlqArn, INGEST_MAX_RECEIVE_COUNT),
-  });
-  for (const exportConfig of config.exports) {
-    const dlqUrl = await createQueue(sqs, names.deliveryDlq(exportConfig.name), {
-      ...retention(DEAD_LETTER_RETENTION_SECONDS),
-      VisibilityTimeout: visibility(PLAIN_FUNCTION_TIMEOUT_SECONDS),
-      RedrivePolicy: redrive(archiveArn, DLQ_MAX_RECEIVE_COUNT),
-    });
-    await createQueue(sqs, names.delivery(exportConfig.name), {
-      ...retention(SOURCE_RETENTION_SECONDS),
-      VisibilityTimeout: String(
-        visibilityOverride ?? deliveryVisibilityTimeoutFor(config, exportConfig),
-      ),
-      RedrivePolicy: redrive(await queueArn(sqs, dlqUrl), maxReceiveCountFor(exportConfig)),
-    });
-  }
-  // The server's queue URLs differ only in the name: derive the base from one of them.
-  return queueDirectory(archiveUrl.slice(0, -names.deadLetters.length), stage);
+  const topology = stageTopology(stage, config);
+  return directoryOf(topology, await createTopologyQueues(sqs, topology, visibilityOverride));
 };
 
 /** Observability for a local function: Powertools at the chosen level, no EMF output. */
@@ -195,7 +228,10 @@ const localObservability = (functionName: string, logLevel: LocalPipelineOptions
  */
 class LocalPipeline {
   private constructor(
+    /** What the pipeline was built from. */
+    readonly topology: StageTopology,
     readonly queues: QueueDirectory,
+    /** One per event source of the topology, in its order. */
     readonly mappings: readonly EventSourceMapping[],
   ) {}
 
@@ -205,7 +241,9 @@ class LocalPipeline {
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     const { sqs, config } = options;
     const stage = options.stage ?? 'local';
-    const queues = await createPipelineQueues(sqs, config, stage, options.visibilityTimeoutSeconds);
+    const topology = stageTopology(stage, config);
+    const urls = await createTopologyQueues(sqs, topology, options.visibilityTimeoutSeconds);
+    const queues = directoryOf(topology, urls);
     const notify = options.notify ?? ignoreNotices;
     const exportOfQueueArn = exportLocator(config, stage);
     const common = {
@@ -244,38 +282,22 @@ class LocalPipeline {
       notify,
       observability: localObservability('dlq', options.logLevel),
     });
-    const mappings = [
-      new EventSourceMapping({
+    const handlers: Record<FunctionRole, SqsBatchHandler> = { ingest, delivery, dlq };
+    const mappings = topology.eventSources.map((source) =>
+      EventSourceMapping.fromTopology({
         ...common,
-        queueUrl: queues.ingest,
-        handler: ingest,
-        functionName: 'ingest',
-        functionTimeoutMs: PLAIN_FUNCTION_TIMEOUT_SECONDS * 1000,
-        maxConcurrency: 2,
+        queueUrl: urlOf(urls, source.queueName),
+        handler: handlers[source.functionRole],
+        // Tests may run delivery at another concurrency than the export's.
+        source:
+          source.functionRole === 'delivery' && options.deliveryConcurrency !== undefined
+            ? { ...source, maxConcurrency: options.deliveryConcurrency }
+            : source,
+        function: topology.functions[source.functionRole],
       }),
-      ...config.exports.flatMap((exportConfig) => [
-        new EventSourceMapping({
-          ...common,
-          queueUrl: queues.delivery(exportConfig.name),
-          handler: delivery,
-          functionName: 'delivery',
-          functionTimeoutMs: deliveryFunctionTimeoutSeconds(config) * 1000,
-          batchSize: eventSourceBatchSize(exportConfig),
-          maxBatchingWindowMs: batchingWindowSeconds(exportConfig) * 1000,
-          maxConcurrency: options.deliveryConcurrency ?? exportConfig.delivery.max_concurrency,
-        }),
-        new EventSourceMapping({
-          ...common,
-          queueUrl: queues.deliveryDlq(exportConfig.name),
-          handler: dlq,
-          functionName: 'dlq',
-          functionTimeoutMs: PLAIN_FUNCTION_TIMEOUT_SECONDS * 1000,
-          maxConcurrency: 1,
-        }),
-      ]),
-    ];
+    );
     for (const mapping of mappings) mapping.start();
-    return new LocalPipeline(queues, mappings);
+    return new LocalPipeline(topology, queues, mappings);
   }
 
   /** Stops polling; in-flight invocations finish first, unfinished records stay queued. */

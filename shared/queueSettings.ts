@@ -1,8 +1,10 @@
 /**
- * Queue and function settings derived from the config, in one place so that the CDK stack and
- * the local stack build the same pipeline.
+ * Queue, event source and function settings derived from the config: the values (and their
+ * reasons) that `sqs/topology.ts` assembles into a stage, which the CDK stack and the local
+ * stack both build from.
  */
 import type { ExportConfig, ObservabilityConfig } from './config/types.js';
+import type { FunctionRole } from './queueNames.js';
 
 const DAY_SECONDS = 86_400;
 
@@ -73,16 +75,38 @@ const INGEST_MAX_RECEIVE_COUNT = 5;
 /** `maxReceiveCount` of a delivery dead-letter queue before its records go to the archive. */
 const DLQ_MAX_RECEIVE_COUNT = 10;
 
+/** Records per ingest and dead-letter invocation (SQS's largest batch without a long window). */
+const PLAIN_BATCH_SIZE = 10;
+
+/** The ingest event source waits this long to fill a batch: fewer, fuller SendMessageBatch calls. */
+const INGEST_BATCHING_WINDOW_SECONDS = 1;
+
+/**
+ * Concurrent invocations per delivery DLQ event source. Dead letters are rare; two is plenty,
+ * and Lambda's minimum for `MaximumConcurrency`.
+ */
+const DEAD_LETTER_MAX_CONCURRENCY = 2;
+
+/** Memory of each function, in MB. Delivery sends a batch concurrently over TLS: more CPU. */
+const FUNCTION_MEMORY_MB = { ingest: 256, delivery: 512, dlq: 256 } as const satisfies Record<
+  FunctionRole,
+  number
+>;
+
 export {
   batchingWindowSeconds,
+  DEAD_LETTER_MAX_CONCURRENCY,
   DEAD_LETTER_RETENTION_SECONDS,
   DLQ_MAX_RECEIVE_COUNT,
   deliveryFunctionTimeoutSeconds,
   deliveryVisibilityTimeoutFor,
   eventSourceBatchSize,
+  FUNCTION_MEMORY_MB,
+  INGEST_BATCHING_WINDOW_SECONDS,
   INGEST_MAX_RECEIVE_COUNT,
   longestTimeoutSeconds,
   maxReceiveCountFor,
+  PLAIN_BATCH_SIZE,
   PLAIN_FUNCTION_TIMEOUT_SECONDS,
   REDRIVE_HEADROOM,
   SOURCE_RETENTION_SECONDS,

@@ -1,5 +1,6 @@
 /**
- * Every queue of one stage, wired as the pipeline runs (README "Pipeline"):
+ * Every queue of one stage, built from its topology (`shared/sqs/topology.ts`), wired as the
+ * pipeline runs (README "Pipeline"):
  *
  * ```
  * ingest ──redrive──▶ ingest DLQ               (invalid events are also parked there)
@@ -9,24 +10,19 @@
 import { Duration } from 'aws-cdk-lib';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { ObservabilityConfig } from '../../shared/config/types.js';
-import { queueNames } from '../../shared/queueNames.js';
 import {
-  DEAD_LETTER_RETENTION_SECONDS,
-  DLQ_MAX_RECEIVE_COUNT,
-  deliveryVisibilityTimeoutFor,
-  INGEST_MAX_RECEIVE_COUNT,
-  maxReceiveCountFor,
-  PLAIN_FUNCTION_TIMEOUT_SECONDS,
-  SOURCE_RETENTION_SECONDS,
-  visibilityTimeoutFor,
-} from '../../shared/queueSettings.js';
-import { SecureQueue } from './secureQueue.js';
+  QUEUE_ROLES,
+  type QueueTopology,
+  redriveSourcesOf,
+  SQS_QUEUE_DEFAULTS,
+  type StageTopology,
+} from '../../shared/sqs/topology.js';
+import { SecureQueue, type SecureQueueProps } from './secureQueue.js';
 
 /** Props of {@link PipelineQueues}. */
 interface PipelineQueuesProps {
-  readonly stage: string;
-  readonly config: ObservabilityConfig;
+  /** The stage's topology (`stageTopology(stage, config)`): every queue is built from it. */
+  readonly topology: StageTopology;
 }
 
 /** The two queues of one export. */
@@ -37,15 +33,41 @@ interface ExportQueues {
   readonly deadLetters: Queue;
 }
 
-const sourceRetention = Duration.seconds(SOURCE_RETENTION_SECONDS);
-const deadLetterRetention = Duration.seconds(DEAD_LETTER_RETENTION_SECONDS);
-const plainVisibility = Duration.seconds(visibilityTimeoutFor(PLAIN_FUNCTION_TIMEOUT_SECONDS));
+/** Construct ids of the stage-wide queues (they name the queues' logical ids: keep them). */
+const STAGE_QUEUE_IDS = {
+  [QUEUE_ROLES.ingest]: 'Ingest',
+  [QUEUE_ROLES.ingestDlq]: 'IngestDeadLetters',
+  [QUEUE_ROLES.archive]: 'Archive',
+} as const;
+
+/** Construct ids of an export's queues, under its `Export-<name>` scope. */
+const EXPORT_QUEUE_IDS = {
+  [QUEUE_ROLES.delivery]: 'Delivery',
+  [QUEUE_ROLES.deliveryDlq]: 'DeadLetters',
+} as const;
 
 /**
- * The queues of a stage.
+ * The queue's attributes as SecureQueue props. Attributes left at SQS's defaults stay out of
+ * the template, as they always have.
+ */
+const attributeProps = (
+  spec: QueueTopology,
+): Pick<SecureQueueProps, 'queueName' | 'retention' | 'visibilityTimeout' | 'deliveryDelay'> => ({
+  queueName: spec.name,
+  retention: Duration.seconds(spec.retentionSeconds),
+  ...(spec.visibilityTimeoutSeconds === SQS_QUEUE_DEFAULTS.visibilityTimeoutSeconds
+    ? {}
+    : { visibilityTimeout: Duration.seconds(spec.visibilityTimeoutSeconds) }),
+  ...(spec.delaySeconds === SQS_QUEUE_DEFAULTS.delaySeconds
+    ? {}
+    : { deliveryDelay: Duration.seconds(spec.delaySeconds) }),
+});
+
+/**
+ * The queues of a stage, one per queue of its topology.
  *
  * @example
- * const queues = new PipelineQueues(this, 'Queues', { stage: 'dev', config });
+ * const queues = new PipelineQueues(this, 'Queues', { topology: stageTopology('dev', config) });
  * queues.byExport.get('pagerduty-alerts')?.delivery;
  */
 class PipelineQueues extends Construct {
@@ -56,50 +78,76 @@ class PipelineQueues extends Construct {
   readonly archive: Queue;
   /** Per export, in config order. */
   readonly byExport: ReadonlyMap<string, ExportQueues>;
+  /** Every queue by its name, in topology order. */
+  readonly byName: ReadonlyMap<string, Queue>;
 
   constructor(scope: Construct, id: string, props: PipelineQueuesProps) {
     super(scope, id);
-    const names = queueNames(props.stage);
-    const exportNames = props.config.exports.map((exportConfig) => exportConfig.name);
+    const { topology } = props;
+    const byName = new Map<string, Queue>();
+    const exportScopes = new Map<string, Construct>();
 
-    this.ingestDeadLetters = new SecureQueue(this, 'IngestDeadLetters', {
-      queueName: names.ingestDlq,
-      retention: deadLetterRetention,
-      redriveSourceNames: [names.ingest],
-    }).queue;
-    this.ingest = new SecureQueue(this, 'Ingest', {
-      queueName: names.ingest,
-      retention: sourceRetention,
-      visibilityTimeout: plainVisibility,
-      deadLetterQueue: { queue: this.ingestDeadLetters, maxReceiveCount: INGEST_MAX_RECEIVE_COUNT },
-    }).queue;
-    this.archive = new SecureQueue(this, 'Archive', {
-      queueName: names.deadLetters,
-      retention: deadLetterRetention,
-      redriveSourceNames: exportNames.map((name) => names.deliveryDlq(name)),
-    }).queue;
+    for (const spec of topology.queues) {
+      const redrive = spec.redrive;
+      const deadLetterQueue = redrive ? byName.get(redrive.deadLetterQueue) : undefined;
+      if (redrive && !deadLetterQueue) {
+        throw new Error(
+          `queue ${spec.name} redrives into ${redrive.deadLetterQueue}, which the topology does not list before it`,
+        );
+      }
+      const queueProps: SecureQueueProps = {
+        ...attributeProps(spec),
+        ...(redrive && deadLetterQueue
+          ? {
+              deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: redrive.maxReceiveCount },
+            }
+          : {}),
+        redriveSourceNames: redriveSourcesOf(topology, spec.name),
+      };
+      byName.set(spec.name, this.buildQueue(spec, queueProps, exportScopes).queue);
+    }
+
+    const named = (role: keyof typeof STAGE_QUEUE_IDS): Queue => {
+      const spec = topology.queues.find((queue) => queue.role === role);
+      const queue = spec && byName.get(spec.name);
+      if (!queue) throw new Error(`the topology of stage ${topology.stage} has no ${role} queue`);
+      return queue;
+    };
+    this.ingest = named(QUEUE_ROLES.ingest);
+    this.ingestDeadLetters = named(QUEUE_ROLES.ingestDlq);
+    this.archive = named(QUEUE_ROLES.archive);
 
     const byExport = new Map<string, ExportQueues>();
-    for (const exportConfig of props.config.exports) {
-      const scopeOfExport = new Construct(this, `Export-${exportConfig.name}`);
-      const deadLetters = new SecureQueue(scopeOfExport, 'DeadLetters', {
-        queueName: names.deliveryDlq(exportConfig.name),
-        retention: deadLetterRetention,
-        visibilityTimeout: plainVisibility,
-        deadLetterQueue: { queue: this.archive, maxReceiveCount: DLQ_MAX_RECEIVE_COUNT },
-        redriveSourceNames: [names.delivery(exportConfig.name)],
-      }).queue;
-      const delivery = new SecureQueue(scopeOfExport, 'Delivery', {
-        queueName: names.delivery(exportConfig.name),
-        retention: sourceRetention,
-        visibilityTimeout: Duration.seconds(
-          deliveryVisibilityTimeoutFor(props.config, exportConfig),
-        ),
-        deadLetterQueue: { queue: deadLetters, maxReceiveCount: maxReceiveCountFor(exportConfig) },
-      }).queue;
-      byExport.set(exportConfig.name, { delivery, deadLetters });
+    for (const spec of topology.queues) {
+      if (spec.role !== QUEUE_ROLES.delivery || spec.exportName === undefined) continue;
+      const deadLetterName = spec.redrive?.deadLetterQueue;
+      const delivery = byName.get(spec.name);
+      const deadLetters = deadLetterName === undefined ? undefined : byName.get(deadLetterName);
+      if (delivery && deadLetters) byExport.set(spec.exportName, { delivery, deadLetters });
     }
     this.byExport = byExport;
+    this.byName = byName;
+  }
+
+  /**
+   * The queue's construct: stage-wide queues directly under this one, an export's queues under
+   * `Export-<name>`, as before the topology, so that logical ids stay the same.
+   */
+  private buildQueue(
+    spec: QueueTopology,
+    props: SecureQueueProps,
+    exportScopes: Map<string, Construct>,
+  ): SecureQueue {
+    if (spec.role === QUEUE_ROLES.delivery || spec.role === QUEUE_ROLES.deliveryDlq) {
+      const exportName = spec.exportName ?? spec.name;
+      let scopeOfExport = exportScopes.get(exportName);
+      if (!scopeOfExport) {
+        scopeOfExport = new Construct(this, `Export-${exportName}`);
+        exportScopes.set(exportName, scopeOfExport);
+      }
+      return new SecureQueue(scopeOfExport, EXPORT_QUEUE_IDS[spec.role], props);
+    }
+    return new SecureQueue(this, STAGE_QUEUE_IDS[spec.role], props);
   }
 
   /** Every delivery queue, in config order. */

@@ -39,6 +39,11 @@ interface SecureQueueProps {
    */
   readonly visibilityTimeout?: Duration;
   /**
+   * Delay of every message sent to the queue.
+   * @default none (SQS's default of 0)
+   */
+  readonly deliveryDelay?: Duration;
+  /**
    * Where SQS moves a message received `maxReceiveCount` times without being deleted.
    * @default no dead-letter queue (the queue is itself a dead-letter queue)
    */
@@ -98,6 +103,7 @@ class SecureQueue extends Construct {
       queueName: props.queueName,
       retentionPeriod: props.retention,
       ...(props.visibilityTimeout ? { visibilityTimeout: props.visibilityTimeout } : {}),
+      ...(props.deliveryDelay ? { deliveryDelay: props.deliveryDelay } : {}),
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       redriveAllowPolicy: redriveAllowPolicy(this, props.redriveSourceNames ?? []),
     });

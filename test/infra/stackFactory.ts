@@ -1,7 +1,8 @@
 /**
  * Factories for infra tests: configs built through the real loader (so every default is
  * applied as at synth), stacks synthesized with the context of cdk.json, and readers for the
- * parts of a template the tests look at (queues, event sources, IAM per role).
+ * parts of a template the tests look at (queues, event sources, IAM per role, the settings a
+ * stage deploys).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -201,14 +202,115 @@ const propertiesOf = (template: Template, type: string, id: string): Record<stri
   return resource.Properties;
 };
 
-export type { ExportYamlOptions, Statement, SynthOptions, SynthResult };
+/** A setting's value: a number, a name, a flag, or {@link NONE} when it is not set at all. */
+type SettingValue = number | string | boolean;
+
+/** The settings of one queue or event source mapping, by setting name. */
+type Settings = Readonly<Record<string, SettingValue>>;
+
+/** What a stage runs with, in the terms of SQS attributes and event source mapping fields. */
+interface StageSettings {
+  /** By queue name. */
+  readonly queues: ReadonlyMap<string, Settings>;
+  /** By the name of the queue the mapping consumes (one mapping per queue). */
+  readonly eventSources: ReadonlyMap<string, Settings>;
+}
+
+/** The value of a setting that is not set (no redrive, no concurrency limit). */
+const NONE = 'none';
+
+/** What SQS and Lambda use for a property the template leaves out. */
+const AWS_DEFAULTS = {
+  visibilityTimeout: 30,
+  messageRetentionPeriod: 345_600,
+  delaySeconds: 0,
+  maximumBatchingWindowInSeconds: 0,
+} as const;
+
+const numberOr = (value: Json, fallback: number): number =>
+  value === undefined ? fallback : Number(value);
+
+/** The logical id a `Fn::GetAtt` or `Ref` points at. */
+const referencedId = (value: Json): string | undefined => {
+  if (value === null || typeof value !== 'object') return undefined;
+  const record = value as Record<string, Json>;
+  const getAtt = record['Fn::GetAtt'] as string[] | undefined;
+  if (getAtt) return getAtt[0];
+  return typeof record.Ref === 'string' ? record.Ref : undefined;
+};
+
+/**
+ * The settings a template deploys: every queue's attributes and every event source mapping's
+ * fields, references resolved to queue and function names and AWS's defaults filled in where
+ * the template leaves a property out.
+ *
+ * @example
+ * deployedSettings(template).queues.get('tappass-test-ingest')?.VisibilityTimeout; // 180
+ */
+const deployedSettings = (template: Template): StageSettings => {
+  const queueResources = resourcesOfType(template, 'AWS::SQS::Queue');
+  const functionResources = resourcesOfType(template, 'AWS::Lambda::Function');
+  const queueName = (reference: Json): string =>
+    String(
+      queueResources[referencedId(reference) ?? '']?.Properties.QueueName ?? flatten(reference),
+    );
+  const queues = new Map<string, Settings>();
+  for (const { Properties: queue } of Object.values(queueResources)) {
+    const redrive = queue.RedrivePolicy as
+      | { deadLetterTargetArn: Json; maxReceiveCount: number }
+      | undefined;
+    queues.set(String(queue.QueueName), {
+      VisibilityTimeout: numberOr(queue.VisibilityTimeout, AWS_DEFAULTS.visibilityTimeout),
+      MessageRetentionPeriod: numberOr(
+        queue.MessageRetentionPeriod,
+        AWS_DEFAULTS.messageRetentionPeriod,
+      ),
+      DelaySeconds: numberOr(queue.DelaySeconds, AWS_DEFAULTS.delaySeconds),
+      'RedrivePolicy.deadLetterTarget': redrive ? queueName(redrive.deadLetterTargetArn) : NONE,
+      'RedrivePolicy.maxReceiveCount': redrive ? Number(redrive.maxReceiveCount) : NONE,
+    });
+  }
+  const eventSources = new Map<string, Settings>();
+  for (const { Properties: mapping } of Object.values(
+    resourcesOfType(template, 'AWS::Lambda::EventSourceMapping'),
+  )) {
+    const fn = functionResources[referencedId(mapping.FunctionName) ?? '']?.Properties;
+    const scaling = mapping.ScalingConfig as { MaximumConcurrency?: number } | undefined;
+    const responseTypes = (mapping.FunctionResponseTypes as string[] | undefined) ?? [];
+    eventSources.set(queueName(mapping.EventSourceArn), {
+      Function: String(fn?.FunctionName ?? flatten(mapping.FunctionName)),
+      FunctionTimeout: numberOr(fn?.Timeout, Number.NaN),
+      BatchSize: Number(mapping.BatchSize),
+      MaximumBatchingWindowInSeconds: numberOr(
+        mapping.MaximumBatchingWindowInSeconds,
+        AWS_DEFAULTS.maximumBatchingWindowInSeconds,
+      ),
+      MaximumConcurrency: scaling?.MaximumConcurrency ?? NONE,
+      ReportBatchItemFailures: responseTypes.includes('ReportBatchItemFailures'),
+    });
+  }
+  return { queues, eventSources };
+};
+
+export type {
+  ExportYamlOptions,
+  Settings,
+  SettingValue,
+  StageSettings,
+  Statement,
+  SynthOptions,
+  SynthResult,
+};
 export {
+  AWS_DEFAULTS,
   CDK_JSON_CONTEXT,
   configFromYaml,
+  deployedSettings,
   exportYaml,
   flatten,
   logicalId,
   manyExportsYaml,
+  NONE,
   propertiesOf,
   queueArnRef,
   REPO_ROOT,
