@@ -3,28 +3,24 @@
  * of `tsx cli/main.ts`) against a real receiver on 127.0.0.1: the usual spellings of a
  * loopback address are refused without a connection, and `allow_private_network: true` opens it.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { localSqsClient } from '../../local/sqsServer.js';
 import { sendMessages } from '../../shared/queues.js';
 import { runCli, startCli } from '../helpers/cli.js';
-import { type Receiver, startReceiver } from '../helpers/receivers.js';
+import type { Receiver } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
 /** Each spawned CLI gets this long; a hang fails the test rather than the suite. */
 const CLI_TIMEOUT_MS = 30_000;
 
+const stack = useTestStack();
 let dir: string;
 let receiver: Receiver;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cli-block-private-'));
-  receiver = await startReceiver({ status: 200 });
-});
-
-afterAll(async () => {
-  await receiver.close();
-  await rm(dir, { recursive: true, force: true });
+  dir = await stack.tempDir('cli-block-private-');
+  receiver = await stack.receiver({ status: 200 });
 });
 
 let configCounter = 0;

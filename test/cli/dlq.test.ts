@@ -9,14 +9,13 @@ import { deliveryId } from '../../shared/pipeline/messages.js';
 import { runCli } from '../helpers/cli.js';
 import {
   auditEvent,
-  cleanupStack,
   exportsYaml,
   type PipelineHarness,
   queueDepth,
-  startPipeline,
   waitUntil,
 } from '../helpers/pipeline.js';
-import { type Receiver, startReceiver } from '../helpers/receivers.js';
+import type { Receiver } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
 const CLI_TIMEOUT_MS = 30_000;
 
@@ -30,7 +29,7 @@ const collectingOutput = () => {
   };
 };
 
-const cleanup = cleanupStack();
+const stack = useTestStack();
 let status = 500;
 let receiver: Receiver;
 let harness: PipelineHarness;
@@ -51,24 +50,14 @@ const deadLetter = async (event: AuditEvent): Promise<void> => {
 };
 
 beforeAll(async () => {
-  receiver = cleanup.add(
-    await startReceiver(() => ({ status, body: `status ${status}` })),
-    (started) => started.close(),
-  );
-  harness = cleanup.add(
-    await startPipeline({
-      // Only policy_block reaches the export: the webhook.dlq event raised for the dead letter
-      // must not become a second dead letter.
-      yaml: exportsYaml([
-        { name: 'alerts', url: receiver.url, maxAttempts: 1, eventKinds: ['policy_block'] },
-      ]),
-    }),
-    (started) => started.stop(),
-  );
-});
-
-afterAll(async () => {
-  await cleanup.run();
+  receiver = await stack.receiver(() => ({ status, body: `status ${status}` }));
+  harness = await stack.pipeline({
+    // Only policy_block reaches the export: the webhook.dlq event raised for the dead letter
+    // must not become a second dead letter.
+    yaml: exportsYaml([
+      { name: 'alerts', url: receiver.url, maxAttempts: 1, eventKinds: ['policy_block'] },
+    ]),
+  });
 });
 
 describe('Command: dlq', () => {

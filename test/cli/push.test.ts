@@ -2,21 +2,19 @@
  * `push`: events are validated, invalid ones reported by line and not sent, valid ones sent to
  * the ingest queue of an embedded SQS server the test starts on a free port.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { parseEventInput, runPush } from '../../cli/push.js';
 import { closedPortUrl } from '../../local/receivers.js';
-import { type EmbeddedSqsServer, localSqsClient, startEmbeddedSqs } from '../../local/sqsServer.js';
 import { queueNames } from '../../shared/queueNames.js';
 import { runCli } from '../helpers/cli.js';
 import { auditEvent, drainQueue } from '../helpers/pipeline.js';
+import { useTestStack } from '../helpers/testStack.js';
 
 let dir: string;
-let server: EmbeddedSqsServer;
-let sqs: SQSClient;
+const stack = useTestStack({ sqs: true });
 let queueCounter = 0;
 
 const collectingOutput = () => {
@@ -30,7 +28,7 @@ const collectingOutput = () => {
 };
 
 const createQueue = async (name: string): Promise<string> =>
-  (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl ?? '';
+  (await stack.sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl ?? '';
 
 /** A fresh queue for one in-process test. */
 const freshQueue = () => {
@@ -39,20 +37,12 @@ const freshQueue = () => {
 };
 
 const auditIdsIn = async (queueUrl: string): Promise<string[]> =>
-  (await drainQueue(sqs, queueUrl))
+  (await drainQueue(stack.sqs, queueUrl))
     .map((message) => (message.json as { audit_id: string }).audit_id)
     .sort();
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cli-push-'));
-  server = await startEmbeddedSqs();
-  sqs = localSqsClient(server.endpoint);
-});
-
-afterAll(async () => {
-  sqs.destroy();
-  await server.stop();
-  await rm(dir, { recursive: true, force: true });
+  dir = await stack.tempDir('cli-push-');
 });
 
 describe('Command: push', () => {
@@ -70,9 +60,12 @@ describe('Command: push', () => {
     await writeFile(file, `${lines.join('\n')}\n`);
 
     // Act
-    const { code, stdout, stderr } = await runCli(['push', file, '--endpoint', server.endpoint], {
-      timeoutMs: 30_000,
-    });
+    const { code, stdout, stderr } = await runCli(
+      ['push', file, '--endpoint', stack.server.endpoint],
+      {
+        timeoutMs: 30_000,
+      },
+    );
 
     // Assess
     expect(code).toBe(1);
@@ -129,7 +122,7 @@ describe('Function: runPush()', () => {
     );
 
     // Act
-    const code = await runPush({ file, queueUrl, endpoint: server.endpoint }, output);
+    const code = await runPush({ file, queueUrl, endpoint: stack.server.endpoint }, output);
 
     // Assess
     expect(code).toBe(0);
@@ -146,7 +139,7 @@ describe('Function: runPush()', () => {
       .join('\n');
 
     // Act
-    const code = await runPush({ file: '-', queueUrl, endpoint: server.endpoint }, output, {
+    const code = await runPush({ file: '-', queueUrl, endpoint: stack.server.endpoint }, output, {
       stdin: Readable.from([text]),
     });
 
@@ -163,7 +156,7 @@ describe('Function: runPush()', () => {
     await writeFile(file, '{"audit_id": "only"}\n');
 
     // Act
-    const code = await runPush({ file, queueUrl, endpoint: server.endpoint }, output);
+    const code = await runPush({ file, queueUrl, endpoint: stack.server.endpoint }, output);
 
     // Assess
     expect(code).toBe(1);

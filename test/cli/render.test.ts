@@ -1,15 +1,16 @@
 /**
  * `render`: the dry run prints the exact request with secrets masked, and sends nothing.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runRender } from '../../cli/render.js';
 import { runCli } from '../helpers/cli.js';
-import { type Receiver, startReceiver } from '../helpers/receivers.js';
+import type { Receiver } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
 const SECRET = 'xoxb-very-secret-token';
 
+const stack = useTestStack();
 let dir: string;
 let receiver: Receiver;
 let configFile: string;
@@ -26,8 +27,8 @@ const collectingOutput = () => {
 };
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cli-render-'));
-  receiver = await startReceiver({ status: 200 });
+  dir = await stack.tempDir('cli-render-');
+  receiver = await stack.receiver({ status: 200 });
   configFile = join(dir, 'observability.yaml');
   await writeFile(
     configFile,
@@ -52,11 +53,6 @@ beforeAll(async () => {
       agent_id: 'support-bot',
     }),
   );
-});
-
-afterAll(async () => {
-  await receiver.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('Command: render', () => {

@@ -5,12 +5,12 @@
  * signature (signatures are derived from secrets: shown as `v1,***`).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { runCli } from '../helpers/cli.js';
-import { type Receiver, startReceiver } from '../helpers/receivers.js';
+import type { Receiver } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
 /** Each spawned CLI gets this long; a hang fails the test rather than the suite. */
 const CLI_TIMEOUT_MS = 30_000;
@@ -18,13 +18,14 @@ const CLI_TIMEOUT_MS = 30_000;
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const OLD_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
+const stack = useTestStack();
 let dir: string;
 let receiver: Receiver;
 let configFile: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cli-signing-'));
-  receiver = await startReceiver({ status: 202 });
+  dir = await stack.tempDir('cli-signing-');
+  receiver = await stack.receiver({ status: 202 });
   configFile = join(dir, 'observability.yaml');
   await writeFile(
     configFile,
@@ -40,11 +41,6 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-});
-
-afterAll(async () => {
-  await receiver.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** The `webhook-signature` values a receiver got, for checking the output never shows them. */

@@ -1,12 +1,12 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localSqsClient } from '../../local/sqsServer.js';
 import type { AuditEvent } from '../../shared/events.js';
 import { sendMessages } from '../../shared/queues.js';
 import { runCli, startCli } from '../helpers/cli.js';
-import { type Receiver, startReceiver } from '../helpers/receivers.js';
+import type { Receiver } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
 const freePort = async (): Promise<number> => {
   const server = createServer();
@@ -45,17 +45,12 @@ const distinctAuditIds = (receiver: Receiver): Set<string> =>
   new Set(receiver.requests.map((request) => (JSON.parse(request.body) as AuditEvent).audit_id));
 
 describe('Command: start', () => {
+  const stack = useTestStack();
   let dir: string;
-  let receiver: Receiver | undefined;
+  let receiver: Receiver;
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tappass-start-'));
-  });
-
-  afterEach(async () => {
-    await receiver?.close();
-    receiver = undefined;
-    await rm(dir, { recursive: true, force: true });
+    dir = await stack.tempDir('tappass-start-');
   });
 
   const writeConfig = async (url: string): Promise<string> => {
@@ -86,7 +81,7 @@ describe('Command: start', () => {
 
   it('runs a user config with ${VAR}s from the environment and delivers what a producer pushes', async () => {
     // Prepare
-    receiver = await startReceiver({ status: 204 });
+    receiver = await stack.receiver({ status: 204 });
     const config = await writeConfig(`${receiver.url}/hook`);
     const run = startCli(['start', '--config', config, '--port', '0'], {
       env: { HOOK_TOKEN: 'tok-secret-42' },
@@ -128,7 +123,7 @@ describe('Command: start', () => {
 
   it('loses nothing when stopped with SIGTERM mid-stream: after a restart every pushed event is delivered', async () => {
     // Prepare
-    receiver = await startReceiver({ status: 200, delayMs: 20 });
+    receiver = await stack.receiver({ status: 200, delayMs: 20 });
     const config = await writeConfig(`${receiver.url}/hook`);
     const port = String(await freePort());
     const args = ['start', '--config', config, '--port', port, '--data-dir', join(dir, 'sqs')];

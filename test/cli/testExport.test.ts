@@ -3,8 +3,7 @@
  * receivers on 127.0.0.1, and in-process for the `--stage` path with a mocked Lambda client
  * whose answers come from the real test-invocation code.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -14,13 +13,15 @@ import { loadConfigFile } from '../../shared/config/index.js';
 import { createHttpClient } from '../../shared/http.js';
 import { EnvSecretResolver } from '../../shared/secrets.js';
 import { runCli } from '../helpers/cli.js';
-import { type Receiver, startReceiver } from '../helpers/receivers.js';
+import type { Receiver } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
 const SECRET = 'pd-routing-key-5eCr3t';
 
 /** Each spawned CLI gets this long; a hang fails the test rather than the suite. */
 const CLI_TIMEOUT_MS = 30_000;
 
+const stack = useTestStack();
 let dir: string;
 let receiver: Receiver;
 let configFile: string;
@@ -62,8 +63,8 @@ const collectingOutput = () => {
 };
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cli-test-export-'));
-  receiver = await startReceiver((_index, request) => byPath(request.url));
+  dir = await stack.tempDir('cli-test-export-');
+  receiver = await stack.receiver((_index, request) => byPath(request.url));
   configFile = join(dir, 'observability.yaml');
   await writeFile(
     configFile,
@@ -72,11 +73,6 @@ beforeAll(async () => {
       '/down',
     )}${exportYaml('pagerduty-hang', '/hang', 1)}\n`,
   );
-});
-
-afterAll(async () => {
-  await receiver.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 const testExport = (exportName: string, extra: readonly string[] = []) =>

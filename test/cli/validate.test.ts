@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { destinationHost, runValidate } from '../../cli/validate.js';
+import { useTestStack } from '../helpers/testStack.js';
 
 const collectingOutput = () => {
   const out: string[] = [];
@@ -43,14 +43,11 @@ const SEED_PRESET_WARNINGS = [
 ];
 
 describe('Function: runValidate()', () => {
+  const stack = useTestStack();
   let dir: string;
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'cli-validate-'));
-  });
-
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+    dir = await stack.tempDir('cli-validate-');
   });
 
   it('prints a summary of every export and exits 0', async () => {

@@ -11,32 +11,18 @@ import { sendMessages } from '../../shared/queues.js';
 import { withExportKeys } from '../helpers/flowControl.js';
 import {
   auditEvents,
-  cleanupStack,
   exportsYaml,
-  type PipelineHarness,
   type PipelineHarnessOptions,
-  startPipeline,
   waitUntil,
 } from '../helpers/pipeline.js';
-import {
-  always,
-  type Receiver,
-  type ReceiverHandler,
-  sequence,
-  startReceiver,
-} from '../helpers/receivers.js';
+import { always, type Receiver, type ReceiverHandler, sequence } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
-const cleanup = cleanupStack();
+const stack = useTestStack();
 
-afterEach(async () => {
-  await cleanup.run();
-});
+const receiver = (handler: ReceiverHandler): Promise<Receiver> => stack.receiver(handler);
 
-const receiver = async (handler: ReceiverHandler): Promise<Receiver> =>
-  cleanup.add(await startReceiver(handler), (started) => started.close());
-
-const pipeline = async (options: PipelineHarnessOptions): Promise<PipelineHarness> =>
-  cleanup.add(await startPipeline(options), (harness) => harness.stop());
+const { pipeline } = stack;
 
 /** A batched export `archive` (only the test's own event kind) on `url`. */
 const archiveYaml = (

@@ -6,27 +6,15 @@
  */
 import type { RecordedRequest } from '../../local/receivers.js';
 import { withExportKeys } from '../helpers/flowControl.js';
-import {
-  auditEvents,
-  cleanupStack,
-  exportsYaml,
-  type PipelineHarness,
-  type PipelineHarnessOptions,
-  startPipeline,
-} from '../helpers/pipeline.js';
-import { type Receiver, type ReceiverHandler, startReceiver } from '../helpers/receivers.js';
+import { auditEvents, exportsYaml, type PipelineHarness } from '../helpers/pipeline.js';
+import type { Receiver, ReceiverHandler } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
-const cleanup = cleanupStack();
+const stack = useTestStack();
 
-afterEach(async () => {
-  await cleanup.run();
-});
+const receiver = (handler: ReceiverHandler): Promise<Receiver> => stack.receiver(handler);
 
-const receiver = async (handler: ReceiverHandler): Promise<Receiver> =>
-  cleanup.add(await startReceiver(handler), (started) => started.close());
-
-const pipeline = async (options: PipelineHarnessOptions): Promise<PipelineHarness> =>
-  cleanup.add(await startPipeline(options), (harness) => harness.stop());
+const { pipeline } = stack;
 
 /** Where the breaker stood when a request arrived: notices counted at that moment. */
 interface Marked {

@@ -13,14 +13,13 @@ import type { DeadLetter } from '../../shared/pipeline/messages.js';
 import { deliveryId } from '../../shared/pipeline/messages.js';
 import {
   auditEvents,
-  cleanupStack,
   exportsYaml,
   type PipelineHarness,
   seededRandom,
-  startPipeline,
   waitUntil,
 } from '../helpers/pipeline.js';
 import { type Receiver, type ReceiverBehaviour, startReceiver } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
 const EVENTS = 2_000;
 const EXPORTS = ['alpha', 'beta', 'gamma'] as const;
@@ -71,11 +70,7 @@ const chaosReceiver = async (seed: number): Promise<{ receiver: Receiver; log: C
   return { receiver, log };
 };
 
-const cleanup = cleanupStack();
-
-afterAll(async () => {
-  await cleanup.run();
-});
+const stack = useTestStack();
 
 describe('Function: the whole pipeline under chaos', () => {
   it(
@@ -83,30 +78,27 @@ describe('Function: the whole pipeline under chaos', () => {
     async () => {
       // Prepare
       const chaos = await Promise.all(EXPORTS.map((_, index) => chaosReceiver(20_260_417 + index)));
-      for (const { receiver } of chaos) cleanup.add(receiver, (started) => started.close());
-      const harness: PipelineHarness = cleanup.add(
-        await startPipeline({
-          yaml: exportsYaml(
-            EXPORTS.map((name, index) => ({
-              name,
-              url: `${chaos[index]?.receiver.url}/${name}`,
-              // Originals only: the webhook.dlq events raised meanwhile go nowhere.
-              eventKinds: ['policy_block', 'auth_fail'],
-              timeoutSeconds: 1,
-              maxAttempts: MAX_ATTEMPTS,
-              backoffSeconds: [0],
-              batchSize: 10,
-              // Under test is the attempt and dead-letter accounting: a loaded machine's
-              // client-side timeouts could push the failed share to where the breaker rightly
-              // pauses the export (test/integration/breaker.test.ts covers that).
-              breaker: false,
-            })),
-          ),
-          deliveryConcurrency: 10,
-          pollWaitSeconds: 1,
-        }),
-        (started) => started.stop(),
-      );
+      for (const { receiver } of chaos) stack.add(receiver, (started) => started.close());
+      const harness: PipelineHarness = await stack.pipeline({
+        yaml: exportsYaml(
+          EXPORTS.map((name, index) => ({
+            name,
+            url: `${chaos[index]?.receiver.url}/${name}`,
+            // Originals only: the webhook.dlq events raised meanwhile go nowhere.
+            eventKinds: ['policy_block', 'auth_fail'],
+            timeoutSeconds: 1,
+            maxAttempts: MAX_ATTEMPTS,
+            backoffSeconds: [0],
+            batchSize: 10,
+            // Under test is the attempt and dead-letter accounting: a loaded machine's
+            // client-side timeouts could push the failed share to where the breaker rightly
+            // pauses the export (test/integration/breaker.test.ts covers that).
+            breaker: false,
+          })),
+        ),
+        deliveryConcurrency: 10,
+        pollWaitSeconds: 1,
+      });
       const events = auditEvents(EVENTS, (index) => ({
         event_kind: index % 2 === 0 ? 'policy_block' : 'auth_fail',
       }));

@@ -10,15 +10,13 @@ import { SecretStoreError } from '../../shared/secretErrors.js';
 import type { SecretResolver } from '../../shared/secrets.js';
 import {
   auditEvent,
-  cleanupStack,
   exportsYaml,
   isSend,
   type PipelineHarness,
-  type PipelineHarnessOptions,
-  startPipeline,
   waitUntil,
 } from '../helpers/pipeline.js';
-import { always, type Receiver, sequence, startReceiver } from '../helpers/receivers.js';
+import { always, type Receiver, sequence } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
 /** Slack for timer granularity when checking that a delay of n seconds was waited. */
 const TOLERANCE_MS = 100;
@@ -29,17 +27,8 @@ const TOLERANCE_MS = 100;
  */
 const ORIGINAL_KINDS = ['policy_block'];
 
-const cleanup = cleanupStack();
-
-afterEach(async () => {
-  await cleanup.run();
-});
-
-const receiver = async (...args: Parameters<typeof startReceiver>): Promise<Receiver> =>
-  cleanup.add(await startReceiver(...args), (started) => started.close());
-
-const pipeline = async (options: PipelineHarnessOptions): Promise<PipelineHarness> =>
-  cleanup.add(await startPipeline(options), (harness) => harness.stop());
+const stack = useTestStack();
+const { receiver, pipeline } = stack;
 
 /** Waits until `count` dead letters are archived and every queue is drained. */
 const settle = async (harness: PipelineHarness, archived: number): Promise<void> => {

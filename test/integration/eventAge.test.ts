@@ -4,28 +4,15 @@
  */
 import type { DeadLetter } from '../../shared/pipeline/messages.js';
 import { withExportKeys } from '../helpers/flowControl.js';
-import {
-  auditEvent,
-  cleanupStack,
-  exportsYaml,
-  type PipelineHarness,
-  type PipelineHarnessOptions,
-  startPipeline,
-  waitUntil,
-} from '../helpers/pipeline.js';
-import { type Receiver, startReceiver } from '../helpers/receivers.js';
+import { auditEvent, exportsYaml, waitUntil } from '../helpers/pipeline.js';
+import type { Receiver } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
-const cleanup = cleanupStack();
+const stack = useTestStack();
 
-afterEach(async () => {
-  await cleanup.run();
-});
+const receiver = (): Promise<Receiver> => stack.receiver({ status: 202 });
 
-const receiver = async (): Promise<Receiver> =>
-  cleanup.add(await startReceiver({ status: 202 }), (started) => started.close());
-
-const pipeline = async (options: PipelineHarnessOptions): Promise<PipelineHarness> =>
-  cleanup.add(await startPipeline(options), (harness) => harness.stop());
+const { pipeline } = stack;
 
 describe('Function: delivery handler (max_event_age_seconds)', () => {
   it('dead-letters an event older than the maximum age as expired, without a request, and delivers a fresh one', async () => {

@@ -1,3 +1,8 @@
+/**
+ * The HTTP client against real receivers on 127.0.0.1: what a receiver gets, timeouts, body
+ * caps, redirects, Retry-After, keep-alive and per-origin limits, and the transport errors
+ * classified.
+ */
 import type { LookupFunction } from 'node:net';
 import {
   classifyTransportError,
@@ -8,7 +13,8 @@ import {
   type OutgoingRequest,
 } from '../../shared/http.js';
 import { classifyResult } from '../../shared/retry.js';
-import { closedPortUrl, type Receiver, sequence, startReceiver } from '../helpers/receivers.js';
+import { closedPortUrl, sequence } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
 const TIMEOUT_MS = 300;
 
@@ -25,21 +31,12 @@ const withCode = (code: string, message = 'boom'): Error =>
   Object.assign(new Error(message), { code });
 
 describe('Function: createHttpClient().send()', () => {
+  const stack = useTestStack();
+  const { receiver } = stack;
   let client: HttpClient;
-  const receivers: Receiver[] = [];
-  const receiver = async (...args: Parameters<typeof startReceiver>): Promise<Receiver> => {
-    const started = await startReceiver(...args);
-    receivers.push(started);
-    return started;
-  };
 
   beforeEach(() => {
-    client = createHttpClient();
-  });
-
-  afterEach(async () => {
-    await Promise.all(receivers.splice(0).map((r) => r.close()));
-    await client.close();
+    client = stack.add(createHttpClient(), (created) => created.close());
   });
 
   it('delivers the method, headers and body intact and returns the response', async () => {

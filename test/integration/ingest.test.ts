@@ -7,28 +7,17 @@ import { MAX_EVENT_BYTES } from '../../shared/events.js';
 import {
   auditEvent,
   auditEvents,
-  cleanupStack,
   exportsYaml,
   type PipelineHarness,
-  type PipelineHarnessOptions,
   type SqsCall,
   sendBodies,
-  startPipeline,
   waitUntil,
 } from '../helpers/pipeline.js';
-import { always, type Receiver, startReceiver } from '../helpers/receivers.js';
+import { always } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
-const cleanup = cleanupStack();
-
-afterEach(async () => {
-  await cleanup.run();
-});
-
-const receiver = async (...args: Parameters<typeof startReceiver>): Promise<Receiver> =>
-  cleanup.add(await startReceiver(...args), (started) => started.close());
-
-const pipeline = async (options: PipelineHarnessOptions): Promise<PipelineHarness> =>
-  cleanup.add(await startPipeline(options), (harness) => harness.stop());
+const stack = useTestStack();
+const { receiver, pipeline } = stack;
 
 /** SQS calls of one command to one queue. */
 const callsTo = (harness: PipelineHarness, command: string, queueUrl: string): SqsCall[] =>

@@ -3,9 +3,8 @@
  * per (event, matching export) with a stable delivery id, per-entry failures reported per
  * record (never the whole batch), and invalid events parked with the original text.
  */
-import { SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createPipelineQueues } from '../../local/pipeline.js';
-import { type EmbeddedSqsServer, localSqsClient, startEmbeddedSqs } from '../../local/sqsServer.js';
 import type { ObservabilityConfig } from '../../shared/config/types.js';
 import type { AuditEvent } from '../../shared/events.js';
 import { type FanOutDeps, fanOut } from '../../shared/pipeline/fanOut.js';
@@ -20,20 +19,10 @@ import {
   exportsYaml,
   sqsRecord,
 } from '../helpers/pipeline.js';
+import { useTestStack } from '../helpers/testStack.js';
 
-let server: EmbeddedSqsServer;
-let sqs: SQSClient;
+const stack = useTestStack({ sqs: true });
 let stageCounter = 0;
-
-beforeAll(async () => {
-  server = await startEmbeddedSqs();
-  sqs = localSqsClient(server.endpoint);
-});
-
-afterAll(async () => {
-  sqs.destroy();
-  await server.stop();
-});
 
 const TWO_EXPORTS = exportsYaml([
   { name: 'blocks', url: 'http://127.0.0.1:9/blocks', eventKinds: ['policy_block'] },
@@ -45,18 +34,23 @@ const setup = async (queuesYaml: string, configYaml = queuesYaml) => {
   stageCounter += 1;
   const stage = `fo${stageCounter}`;
   const queues: QueueDirectory = await createPipelineQueues(
-    sqs,
+    stack.sqs,
     await configFromYaml(queuesYaml),
     stage,
   );
   const config: ObservabilityConfig = await configFromYaml(configYaml);
   const notices: PipelineNotice[] = [];
-  const deps: FanOutDeps = { sqs, config, queues, notify: (notice) => notices.push(notice) };
+  const deps: FanOutDeps = {
+    sqs: stack.sqs,
+    config,
+    queues,
+    notify: (notice) => notices.push(notice),
+  };
   return { queues, notices, deps };
 };
 
 const bodiesOf = async (queueUrl: string): Promise<unknown[]> =>
-  (await drainQueue(sqs, queueUrl)).map((message) => message.json);
+  (await drainQueue(stack.sqs, queueUrl)).map((message) => message.json);
 
 const byAuditId = (a: unknown, b: unknown): number =>
   String((a as { event: AuditEvent }).event.audit_id).localeCompare(
@@ -93,7 +87,7 @@ describe('Function: fanOut()', () => {
   it('reports only the record whose message SQS refused, and sends the rest', async () => {
     // Prepare
     const { queues, deps } = await setup(TWO_EXPORTS);
-    await sqs.send(
+    await stack.sqs.send(
       new SetQueueAttributesCommand({
         QueueUrl: queues.delivery('everything'),
         Attributes: { MaximumMessageSize: '1024' },
@@ -143,7 +137,7 @@ describe('Function: fanOut()', () => {
 
     // Assess
     expect(result.batchItemFailures).toEqual([]);
-    const parked = await drainQueue(sqs, queues.ingestDlq);
+    const parked = await drainQueue(stack.sqs, queues.ingestDlq);
     expect(parked).toHaveLength(1);
     expect(parked[0]?.attributes).toMatchObject({
       reason: 'too_large',

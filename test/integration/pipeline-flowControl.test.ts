@@ -12,9 +12,7 @@ import { Webhook } from 'standardwebhooks';
 import { exportLocator, exportsByName } from '../../lambdas/runtime.js';
 import { toSqsEvent } from '../../local/eventSource.js';
 import { createPipelineQueues } from '../../local/pipeline.js';
-import { type EmbeddedSqsServer, localSqsClient, startEmbeddedSqs } from '../../local/sqsServer.js';
 import type { ExportConfig, ObservabilityConfig } from '../../shared/config/types.js';
-import { createHttpClient, type HttpClient } from '../../shared/http.js';
 import { deliverRecords } from '../../shared/pipeline/delivery/engine.js';
 import type { DeliveryDeps } from '../../shared/pipeline/delivery/types.js';
 import { ExportGuards } from '../../shared/pipeline/exportGuards.js';
@@ -42,35 +40,20 @@ import {
   configFromYaml,
   drainQueue,
   exportsYaml,
-  recordSqsCalls,
   type SqsCall,
 } from '../helpers/pipeline.js';
-import { always, type Receiver, startReceiver } from '../helpers/receivers.js';
+import { always } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
 const NOW = new Date('2026-04-17T10:20:00.000Z');
 const PLENTY_OF_TIME = { remainingMs: () => 60_000 };
 
-let server: EmbeddedSqsServer;
-let sqs: SQSClient;
-let calls: SqsCall[];
-let http: HttpClient;
-let receiver: Receiver;
+const stack = useTestStack({
+  sqs: true,
+  http: true,
+  receivers: { target: always({ status: 200 }) },
+});
 let stageCounter = 0;
-
-beforeAll(async () => {
-  server = await startEmbeddedSqs();
-  sqs = localSqsClient(server.endpoint);
-  calls = recordSqsCalls(sqs);
-  http = createHttpClient();
-  receiver = await startReceiver(always({ status: 200 }));
-});
-
-afterAll(async () => {
-  await receiver.close();
-  await http.close();
-  sqs.destroy();
-  await server.stop();
-});
 
 interface Setup {
   readonly config: ObservabilityConfig;
@@ -90,14 +73,19 @@ const setup = async (keys: Record<string, unknown>, path = '/flow'): Promise<Set
   const config = await configFromYaml(
     withExportKeys(
       exportsYaml([
-        { name: 'flow', url: `${receiver.url}${path}`, maxAttempts: 3, backoffSeconds: [0] },
+        {
+          name: 'flow',
+          url: `${stack.receivers.target.url}${path}`,
+          maxAttempts: 3,
+          backoffSeconds: [0],
+        },
       ]),
       { flow: keys },
     ),
   );
   const exportConfig = config.exports[0];
   if (!exportConfig) throw new Error('the test config has no export');
-  const queues = await createPipelineQueues(sqs, config, stage);
+  const queues = await createPipelineQueues(stack.sqs, config, stage);
   const notices: PipelineNotice[] = [];
   const guards = new ExportGuards({ rateScope: 'process', now: () => NOW.getTime() });
   return {
@@ -107,10 +95,10 @@ const setup = async (keys: Record<string, unknown>, path = '/flow'): Promise<Set
     notices,
     guards,
     deps: (overrides = {}) => ({
-      sqs,
+      sqs: stack.sqs,
       queues,
       exports: exportsByName(config),
-      http,
+      http: stack.http,
       secrets: new EnvSecretResolver({}),
       notify: (notice) => notices.push(notice),
       exportOfQueueArn: exportLocator(config, stage),
@@ -120,10 +108,10 @@ const setup = async (keys: Record<string, unknown>, path = '/flow'): Promise<Set
     }),
     received: async (bodies) => {
       const queueUrl = queues.delivery('flow');
-      for (const body of bodies) await sendMessage(sqs, queueUrl, { body });
+      for (const body of bodies) await sendMessage(stack.sqs, queueUrl, { body });
       const messages = [];
       while (messages.length < bodies.length) {
-        const response = await sqs.send(
+        const response = await stack.sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
             MaxNumberOfMessages: 10,
@@ -133,7 +121,7 @@ const setup = async (keys: Record<string, unknown>, path = '/flow'): Promise<Set
         messages.push(...(response.Messages ?? []));
       }
       const arn = `arn:aws:sqs:us-east-1:000000000000:${queueUrl.split('/').at(-1)}`;
-      calls.length = 0;
+      stack.calls.length = 0;
       return toSqsEvent(messages, arn, 'us-east-1').Records;
     },
   };
@@ -142,7 +130,7 @@ const setup = async (keys: Record<string, unknown>, path = '/flow'): Promise<Set
 const message = (overrides: Partial<DeliveryMessage> = {}): string =>
   JSON.stringify({ ...newDeliveryMessage(auditEvent(), 'flow'), ...overrides });
 
-const commands = (name: string): SqsCall[] => calls.filter((call) => call.command === name);
+const commands = (name: string): SqsCall[] => stack.calls.filter((call) => call.command === name);
 
 /** A resolver that counts its calls. */
 const countingResolver = (): SecretResolver & { calls: number } => {
@@ -162,7 +150,7 @@ describe('Function: deliverRecords() with guards', () => {
     const { received, deps, notices } = await setup({ rate_limit_per_second: 0.5 });
     const [first, second] = await received([message(), message()]);
     if (!first || !second) throw new Error('records missing');
-    const requestsBefore = receiver.requests.length;
+    const requestsBefore = stack.receivers.target.requests.length;
 
     // Act
     const sent = await deliverRecords([first], deps(), PLENTY_OF_TIME);
@@ -171,7 +159,7 @@ describe('Function: deliverRecords() with guards', () => {
     // Assess
     expect(sent.batchItemFailures).toEqual([]);
     expect(held.batchItemFailures).toEqual([{ itemIdentifier: second.messageId }]);
-    expect(receiver.requests.length - requestsBefore).toBe(1);
+    expect(stack.receivers.target.requests.length - requestsBefore).toBe(1);
     expect(
       commands('ChangeMessageVisibilityCommand').map((call) => call.visibilityTimeout),
     ).toEqual([2]);
@@ -194,7 +182,7 @@ describe('Function: deliverRecords() with guards', () => {
     const [record] = await received([message()]);
     if (!record) throw new Error('record missing');
     const secrets = countingResolver();
-    const requestsBefore = receiver.requests.length;
+    const requestsBefore = stack.receivers.target.requests.length;
 
     // Act
     const report = await deliverRecords([record], deps({ secrets }), PLENTY_OF_TIME);
@@ -202,7 +190,7 @@ describe('Function: deliverRecords() with guards', () => {
     // Assess
     expect(report.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
     expect(secrets.calls).toBe(0);
-    expect(receiver.requests.length).toBe(requestsBefore);
+    expect(stack.receivers.target.requests.length).toBe(requestsBefore);
     expect(
       commands('ChangeMessageVisibilityCommand').map((call) => call.visibilityTimeout),
     ).toEqual([45]);
@@ -220,7 +208,7 @@ describe('Function: deliverRecords() with guards', () => {
     ]);
     if (!record) throw new Error('record missing');
     const secrets = countingResolver();
-    const requestsBefore = receiver.requests.length;
+    const requestsBefore = stack.receivers.target.requests.length;
 
     // Act
     const report = await deliverRecords([record], deps({ secrets }), PLENTY_OF_TIME);
@@ -228,8 +216,8 @@ describe('Function: deliverRecords() with guards', () => {
     // Assess
     expect(report.batchItemFailures).toEqual([]);
     expect(secrets.calls).toBe(0);
-    expect(receiver.requests.length).toBe(requestsBefore);
-    const letters = (await drainQueue(sqs, queues.deliveryDlq('flow'))).map(
+    expect(stack.receivers.target.requests.length).toBe(requestsBefore);
+    const letters = (await drainQueue(stack.sqs, queues.deliveryDlq('flow'))).map(
       (queued) => queued.json as DeadLetter,
     );
     expect(letters).toEqual([
@@ -257,7 +245,7 @@ describe('Function: holdRecord()', () => {
       },
     };
     const input = {
-      sqs,
+      sqs: stack.sqs,
       queueUrl: queues.delivery('flow'),
       message: JSON.parse(body) as DeliveryMessage,
       exportConfig,
@@ -306,11 +294,11 @@ describe('Function: announceTransition()', () => {
 
     // Act
     await announceTransition(transition, { ...ctx, sqs: failing });
-    await retryPendingRaise({ ...ctx, sqs });
+    await retryPendingRaise({ ...ctx, sqs: stack.sqs });
 
     // Assess
     expect(notices).toEqual([expect.not.objectContaining({ raisedAuditId: expect.anything() })]);
-    const raised = (await drainQueue(sqs, queues.ingest)).map((queued) => queued.json);
+    const raised = (await drainQueue(stack.sqs, queues.ingest)).map((queued) => queued.json);
     expect(raised).toEqual([
       expect.objectContaining({
         audit_id: exportPausedAuditId('flow', NOW.getTime(), 60_000),
@@ -353,11 +341,13 @@ describe('Function: deliverRecords() for a batched export', () => {
 
     // Assess
     expect(batchItemFailures).toEqual([]);
-    const requests = receiver.requests.filter((request) => request.url === '/text-batch');
+    const requests = stack.receivers.target.requests.filter(
+      (request) => request.url === '/text-batch',
+    );
     expect(requests.map((request) => request.body)).toEqual([
       `${events[0]?.audit_id} ok\n${events[2]?.audit_id} ok\n`,
     ]);
-    const letters = (await drainQueue(sqs, queues.deliveryDlq('flow'))).map(
+    const letters = (await drainQueue(stack.sqs, queues.deliveryDlq('flow'))).map(
       (queued) => queued.json as DeadLetter,
     );
     expect(letters).toEqual([
@@ -390,7 +380,9 @@ describe('Function: deliverRecords() for a batched export', () => {
     expect(batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(
       records.map((record) => record.messageId).sort(),
     );
-    expect(receiver.requests.filter((request) => request.url === '/store-down')).toEqual([]);
+    expect(
+      stack.receivers.target.requests.filter((request) => request.url === '/store-down'),
+    ).toEqual([]);
     expect(commands('ChangeMessageVisibilityCommand')).toHaveLength(2);
     expect(notices.filter((notice) => notice.type === 'deferred')).toHaveLength(2);
   });
@@ -413,7 +405,9 @@ describe('Function: deliverRecords() for a batched export', () => {
 
     // Assess
     expect(batchItemFailures).toEqual([]);
-    const [request] = receiver.requests.filter((candidate) => candidate.url === '/headers-batch');
+    const [request] = stack.receivers.target.requests.filter(
+      (candidate) => candidate.url === '/headers-batch',
+    );
     expect(request?.headers).toMatchObject({
       'content-type': 'application/vnd.archive+json',
       'x-archive-token': 'k1',
@@ -444,7 +438,9 @@ describe('Function: deliverRecords() for a batched export', () => {
 
     // Assess
     expect(batchItemFailures).toEqual([]);
-    const [request] = receiver.requests.filter((candidate) => candidate.url === '/signed-batch');
+    const [request] = stack.receivers.target.requests.filter(
+      (candidate) => candidate.url === '/signed-batch',
+    );
     const headers = Object.fromEntries(
       Object.entries(request?.headers ?? {}).map(([name, value]) => [name, String(value)]),
     );

@@ -5,7 +5,6 @@
  */
 import type { ExportConfig } from '../../shared/config/types.js';
 import type { AuditEvent } from '../../shared/events.js';
-import { createHttpClient, type HttpClient } from '../../shared/http.js';
 import { prepareRequest } from '../../shared/prepareRequest.js';
 import { classifyFor, type PresetVerdict } from '../../shared/presets/index.js';
 import {
@@ -14,7 +13,7 @@ import {
   type Scenario,
   startDestinationReceiver,
 } from '../helpers/destinationReceivers.js';
-import { auditEvent, cleanupStack } from '../helpers/pipeline.js';
+import { auditEvent } from '../helpers/pipeline.js';
 import {
   longString,
   NASTY,
@@ -22,21 +21,9 @@ import {
   presetExport,
   stressEvents,
 } from '../helpers/presetExports.js';
+import { useTestStack } from '../helpers/testStack.js';
 
-const cleanup = cleanupStack();
-let http: HttpClient;
-
-beforeAll(() => {
-  http = createHttpClient();
-});
-
-afterEach(async () => {
-  await cleanup.run();
-});
-
-afterAll(async () => {
-  await http.close();
-});
+const stack = useTestStack({ http: true });
 
 /** The path each destination's URL has; the receivers accept any. */
 const PATHS: Readonly<Record<Destination, string>> = {
@@ -54,12 +41,12 @@ const receiverFor = async <D extends Destination>(
   destination: D,
   scenario?: Scenario<D>,
 ): Promise<DestinationReceiver> =>
-  cleanup.add(await startDestinationReceiver(destination, scenario), (started) => started.close());
+  stack.add(await startDestinationReceiver(destination, scenario), (started) => started.close());
 
 /** Renders and sends one event exactly as the delivery step does, and classifies the answer. */
 const deliver = async (exp: ExportConfig, event: AuditEvent) => {
   const request = await prepareRequest(exp, event, PRESET_VARIABLES);
-  const result = await http.send(request);
+  const result = await stack.http.send(request);
   const verdict: PresetVerdict = classifyFor(exp, result, request.url);
   return { request, result, verdict };
 };

@@ -12,20 +12,10 @@ import {
   type DestinationReceiver,
   startDestinationReceiver,
 } from '../helpers/destinationReceivers.js';
-import {
-  auditEvent,
-  cleanupStack,
-  type PipelineHarness,
-  type PipelineHarnessOptions,
-  startPipeline,
-  waitUntil,
-} from '../helpers/pipeline.js';
+import { auditEvent, waitUntil } from '../helpers/pipeline.js';
+import { useTestStack } from '../helpers/testStack.js';
 
-const cleanup = cleanupStack();
-
-afterEach(async () => {
-  await cleanup.run();
-});
+const stack = useTestStack();
 
 /** The seed config with only its Slack export, exactly as written there. */
 const seedSlackYaml = async (): Promise<string> => {
@@ -39,10 +29,9 @@ const seedSlackYaml = async (): Promise<string> => {
 };
 
 const slackReceiver = async (): Promise<DestinationReceiver> =>
-  cleanup.add(await startDestinationReceiver('slack'), (receiver) => receiver.close());
+  stack.add(await startDestinationReceiver('slack'), (receiver) => receiver.close());
 
-const pipeline = async (options: PipelineHarnessOptions): Promise<PipelineHarness> =>
-  cleanup.add(await startPipeline(options), (harness) => harness.stop());
+const { pipeline } = stack;
 
 /** The webhook URL Slack would hand out, on the local receiver, reached by host name. */
 const webhookUrl = (receiver: DestinationReceiver): string =>

@@ -1,19 +1,18 @@
 /**
- * SQS helpers: batch chunking by count and size (pure), and the sends against the embedded SQS
- * server with the requests counted on the client.
+ * SQS helpers against the embedded SQS server, with the requests counted on the client: batch
+ * sends split by count and size, per-entry failures, attributes, delays and visibility. The
+ * pure chunking is in test/unit/queues.test.ts.
  */
-import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type EmbeddedSqsServer, localSqsClient, startEmbeddedSqs } from '../../local/sqsServer.js';
+import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import {
   changeVisibility,
-  chunkForBatches,
-  messageBytes,
   type OutgoingMessage,
   SQS_LIMITS,
   sendMessage,
   sendMessages,
 } from '../../shared/queues.js';
-import { drainQueue, queueDepth, recordSqsCalls, type SqsCall } from '../helpers/pipeline.js';
+import { drainQueue, queueDepth } from '../helpers/pipeline.js';
+import { useTestStack } from '../helpers/testStack.js';
 
 const KIB = 1024;
 
@@ -27,108 +26,24 @@ const message = (
   ...extra,
 });
 
-const ids = (chunks: readonly (readonly OutgoingMessage[])[]): string[][] =>
-  chunks.map((chunk) => chunk.map((entry) => entry.id));
-
-describe('Function: messageBytes()', () => {
-  it('counts the UTF-8 body and every attribute name, type and value', () => {
-    // Prepare
-    const withAttributes = message('a', 0, { body: 'héllo', attributes: { reason: 'not_json' } });
-
-    // Act
-    const bytes = messageBytes(withAttributes);
-
-    // Assess
-    expect(bytes).toBe(6 + 'reason'.length + 'String'.length + 'not_json'.length);
-  });
-});
-
-describe('Function: chunkForBatches()', () => {
-  it('groups small messages 10 to a batch', () => {
-    // Prepare
-    const messages = Array.from({ length: 25 }, (_, index) => message(`m${index}`));
-
-    // Act
-    const chunks = chunkForBatches(messages);
-
-    // Assess
-    expect(chunks.map((chunk) => chunk.length)).toEqual([10, 10, 5]);
-    expect(chunks.flat().map((entry) => entry.id)).toEqual(messages.map((entry) => entry.id));
-  });
-
-  it('starts a new batch before the request would pass 256 KiB', () => {
-    // Prepare
-    const messages = [message('a', 100 * KIB), message('b', 100 * KIB), message('c', 100 * KIB)];
-
-    // Act
-    const chunks = chunkForBatches(messages);
-
-    // Assess
-    expect(ids(chunks)).toEqual([['a', 'b'], ['c']]);
-  });
-
-  it('fills a batch up to exactly 256 KiB', () => {
-    // Prepare
-    const half = SQS_LIMITS.requestBytes / 2;
-
-    // Act
-    const chunks = chunkForBatches([message('a', half), message('b', half), message('c', 1)]);
-
-    // Assess
-    expect(ids(chunks)).toEqual([['a', 'b'], ['c']]);
-  });
-
-  it('gives a message over the per-message limit a batch of its own', () => {
-    // Prepare
-    const messages = [message('small-1'), message('huge', 300 * KIB), message('small-2')];
-
-    // Act
-    const chunks = chunkForBatches(messages);
-
-    // Assess
-    expect(ids(chunks)).toEqual([['small-1'], ['huge'], ['small-2']]);
-  });
-
-  it('returns no batch for no message', () => {
-    // Act
-    const chunks = chunkForBatches([]);
-
-    // Assess
-    expect(chunks).toEqual([]);
-  });
-});
-
 describe('Function: sendMessages() and friends against the embedded SQS server', () => {
-  let server: EmbeddedSqsServer;
-  let sqs: SQSClient;
-  let calls: SqsCall[];
+  const stack = useTestStack({ sqs: true });
   let queueCounter = 0;
-
-  beforeAll(async () => {
-    server = await startEmbeddedSqs();
-    sqs = localSqsClient(server.endpoint);
-    calls = recordSqsCalls(sqs);
-  });
-
-  afterAll(async () => {
-    sqs.destroy();
-    await server.stop();
-  });
 
   /** A fresh queue with SQS's classic 256 KiB message limit. */
   const createQueue = async (): Promise<string> => {
     queueCounter += 1;
-    const response = await sqs.send(
+    const response = await stack.sqs.send(
       new CreateQueueCommand({
         QueueName: `queues-${queueCounter}`,
         Attributes: { MaximumMessageSize: String(SQS_LIMITS.messageBytes) },
       }),
     );
-    calls.length = 0;
+    stack.calls.length = 0;
     return response.QueueUrl ?? '';
   };
 
-  const batchCalls = () => calls.filter((call) => call.command === 'SendMessageBatchCommand');
+  const batchCalls = () => stack.calls.filter((call) => call.command === 'SendMessageBatchCommand');
 
   it('sends 25 messages in 3 SendMessageBatch requests and no SendMessage', async () => {
     // Prepare
@@ -136,14 +51,14 @@ describe('Function: sendMessages() and friends against the embedded SQS server',
     const messages = Array.from({ length: 25 }, (_, index) => message(`m${index}`, 20));
 
     // Act
-    const outcome = await sendMessages(sqs, queueUrl, messages);
+    const outcome = await sendMessages(stack.sqs, queueUrl, messages);
 
     // Assess
     expect(outcome.failed).toEqual([]);
     expect(outcome.sent).toEqual(messages.map((entry) => entry.id));
     expect(batchCalls().map((call) => call.entries)).toEqual([10, 10, 5]);
-    expect(calls.filter((call) => call.command === 'SendMessageCommand')).toHaveLength(0);
-    expect(await drainQueue(sqs, queueUrl)).toHaveLength(25);
+    expect(stack.calls.filter((call) => call.command === 'SendMessageCommand')).toHaveLength(0);
+    expect(await drainQueue(stack.sqs, queueUrl)).toHaveLength(25);
   });
 
   it('splits a request by size: 3 x 100 KiB go in 2 requests', async () => {
@@ -152,12 +67,12 @@ describe('Function: sendMessages() and friends against the embedded SQS server',
     const messages = ['a', 'b', 'c'].map((id) => message(id, 100 * KIB));
 
     // Act
-    const outcome = await sendMessages(sqs, queueUrl, messages);
+    const outcome = await sendMessages(stack.sqs, queueUrl, messages);
 
     // Assess
     expect(outcome.failed).toEqual([]);
     expect(batchCalls().map((call) => call.entries)).toEqual([2, 1]);
-    expect(await queueDepth(sqs, queueUrl)).toBe(3);
+    expect(await queueDepth(stack.sqs, queueUrl)).toBe(3);
   });
 
   it('reports an oversize message as failed by id and still sends the others', async () => {
@@ -166,7 +81,7 @@ describe('Function: sendMessages() and friends against the embedded SQS server',
     const messages = [message('small-1'), message('huge', 300 * KIB), message('small-2')];
 
     // Act
-    const outcome = await sendMessages(sqs, queueUrl, messages);
+    const outcome = await sendMessages(stack.sqs, queueUrl, messages);
 
     // Assess
     expect(outcome.sent).toEqual(['small-1', 'small-2']);
@@ -174,16 +89,16 @@ describe('Function: sendMessages() and friends against the embedded SQS server',
       expect.objectContaining({ id: 'huge', code: 'InvalidParameterValue' }),
     ]);
     expect(batchCalls().map((call) => call.entries)).toEqual([1, 1, 1]);
-    expect(await queueDepth(sqs, queueUrl)).toBe(2);
+    expect(await queueDepth(stack.sqs, queueUrl)).toBe(2);
   });
 
   it('marks every entry failed when a request fails as a whole, without throwing', async () => {
     // Prepare
-    const queueUrl = `${server.endpoint}/000000000000/no-such-queue`;
+    const queueUrl = `${stack.server.endpoint}/000000000000/no-such-queue`;
     const messages = Array.from({ length: 12 }, (_, index) => message(`m${index}`));
 
     // Act
-    const outcome = await sendMessages(sqs, queueUrl, messages);
+    const outcome = await sendMessages(stack.sqs, queueUrl, messages);
 
     // Assess
     expect(outcome.sent).toEqual([]);
@@ -196,10 +111,10 @@ describe('Function: sendMessages() and friends against the embedded SQS server',
     const queueUrl = await createQueue();
 
     // Act
-    await sendMessages(sqs, queueUrl, [
+    await sendMessages(stack.sqs, queueUrl, [
       message('a', 5, { attributes: { reason: 'not_json', empty: '' } }),
     ]);
-    const [received] = await drainQueue(sqs, queueUrl);
+    const [received] = await drainQueue(stack.sqs, queueUrl);
 
     // Assess
     expect(received?.attributes).toEqual({ reason: 'not_json' });
@@ -210,11 +125,11 @@ describe('Function: sendMessages() and friends against the embedded SQS server',
     const queueUrl = await createQueue();
 
     // Act
-    await sendMessages(sqs, queueUrl, [message('later', 5, { delaySeconds: 600 })]);
+    await sendMessages(stack.sqs, queueUrl, [message('later', 5, { delaySeconds: 600 })]);
 
     // Assess
-    expect(await drainQueue(sqs, queueUrl)).toHaveLength(0);
-    expect(await queueDepth(sqs, queueUrl)).toBe(1);
+    expect(await drainQueue(stack.sqs, queueUrl)).toHaveLength(0);
+    expect(await queueDepth(stack.sqs, queueUrl)).toBe(1);
   });
 
   it('sendMessage() sends one message with SendMessage and throws when SQS refuses it', async () => {
@@ -222,34 +137,34 @@ describe('Function: sendMessages() and friends against the embedded SQS server',
     const queueUrl = await createQueue();
 
     // Act
-    await sendMessage(sqs, queueUrl, { body: 'one', attributes: { reason: 'exhausted' } });
-    const refused = sendMessage(sqs, queueUrl, { body: 'x'.repeat(300 * KIB) });
+    await sendMessage(stack.sqs, queueUrl, { body: 'one', attributes: { reason: 'exhausted' } });
+    const refused = sendMessage(stack.sqs, queueUrl, { body: 'x'.repeat(300 * KIB) });
 
     // Assess
     await expect(refused).rejects.toThrow();
-    const received = await drainQueue(sqs, queueUrl);
+    const received = await drainQueue(stack.sqs, queueUrl);
     expect(received.map((entry) => [entry.body, entry.attributes.reason])).toEqual([
       ['one', 'exhausted'],
     ]);
-    expect(calls.filter((call) => call.command === 'SendMessageCommand')).toHaveLength(2);
+    expect(stack.calls.filter((call) => call.command === 'SendMessageCommand')).toHaveLength(2);
   });
 
   it('changeVisibility() rounds up, and clamps to the 12 h maximum and to 0', async () => {
     // Prepare
     const queueUrl = await createQueue();
-    await sendMessage(sqs, queueUrl, { body: 'hidden' });
-    const response = await sqs.send(
+    await sendMessage(stack.sqs, queueUrl, { body: 'hidden' });
+    const response = await stack.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1 }),
     );
     const receiptHandle = response.Messages?.[0]?.ReceiptHandle ?? '';
 
     // Act
     for (const seconds of [1.2, 50_000, -5]) {
-      await changeVisibility(sqs, queueUrl, receiptHandle, seconds);
+      await changeVisibility(stack.sqs, queueUrl, receiptHandle, seconds);
     }
 
     // Assess
-    const visibilities = calls
+    const visibilities = stack.calls
       .filter((call) => call.command === 'ChangeMessageVisibilityCommand')
       .map((call) => call.visibilityTimeout);
     expect(visibilities).toEqual([2, SQS_LIMITS.maxVisibilitySeconds, 0]);

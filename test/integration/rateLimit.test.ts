@@ -5,28 +5,15 @@
  * granularity), never a duration.
  */
 import { mostInAnyWindow, withExportKeys } from '../helpers/flowControl.js';
-import {
-  auditEvents,
-  cleanupStack,
-  exportsYaml,
-  type PipelineHarness,
-  type PipelineHarnessOptions,
-  startPipeline,
-  waitUntil,
-} from '../helpers/pipeline.js';
-import { type Receiver, startReceiver } from '../helpers/receivers.js';
+import { auditEvents, exportsYaml, waitUntil } from '../helpers/pipeline.js';
+import type { Receiver } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
-const cleanup = cleanupStack();
+const stack = useTestStack();
 
-afterEach(async () => {
-  await cleanup.run();
-});
+const receiver = (): Promise<Receiver> => stack.receiver({ status: 200 });
 
-const receiver = async (): Promise<Receiver> =>
-  cleanup.add(await startReceiver({ status: 200 }), (started) => started.close());
-
-const pipeline = async (options: PipelineHarnessOptions): Promise<PipelineHarness> =>
-  cleanup.add(await startPipeline(options), (harness) => harness.stop());
+const { pipeline } = stack;
 
 describe('Function: delivery handler (rate_limit_per_second)', () => {
   it.each([

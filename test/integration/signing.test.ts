@@ -9,32 +9,12 @@ import { Webhook } from 'standardwebhooks';
 import type { DeadLetter } from '../../shared/pipeline/messages.js';
 import { deliveryId } from '../../shared/pipeline/messages.js';
 import { EnvSecretResolver } from '../../shared/secrets.js';
-import {
-  auditEvent,
-  cleanupStack,
-  type PipelineHarness,
-  type PipelineHarnessOptions,
-  startPipeline,
-  waitUntil,
-} from '../helpers/pipeline.js';
-import {
-  type Receiver,
-  type RecordedRequest,
-  sequence,
-  startReceiver,
-} from '../helpers/receivers.js';
+import { auditEvent, waitUntil } from '../helpers/pipeline.js';
+import { type RecordedRequest, sequence } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
-const cleanup = cleanupStack();
-
-afterEach(async () => {
-  await cleanup.run();
-});
-
-const receiver = async (...args: Parameters<typeof startReceiver>): Promise<Receiver> =>
-  cleanup.add(await startReceiver(...args), (started) => started.close());
-
-const pipeline = async (options: PipelineHarnessOptions): Promise<PipelineHarness> =>
-  cleanup.add(await startPipeline(options), (harness) => harness.stop());
+const stack = useTestStack();
+const { receiver, pipeline } = stack;
 
 const newSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
 

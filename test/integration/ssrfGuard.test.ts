@@ -22,31 +22,18 @@ import { queueNames } from '../../shared/queueNames.js';
 import { sendMessage } from '../../shared/queues.js';
 import {
   auditEvent,
-  cleanupStack,
   configFromYaml,
   drainQueue,
-  type PipelineHarness,
-  type PipelineHarnessOptions,
   sqsRecord,
-  startPipeline,
   waitUntil,
 } from '../helpers/pipeline.js';
-import { type Receiver, startReceiver } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
-const cleanup = cleanupStack();
-
-afterEach(async () => {
-  await cleanup.run();
-});
-
-const receiver = async (...args: Parameters<typeof startReceiver>): Promise<Receiver> =>
-  cleanup.add(await startReceiver(...args), (started) => started.close());
-
-const pipeline = async (options: PipelineHarnessOptions): Promise<PipelineHarness> =>
-  cleanup.add(await startPipeline(options), (harness) => harness.stop());
+const stack = useTestStack();
+const { receiver, pipeline } = stack;
 
 const guardedClient = (): HttpClient =>
-  cleanup.add(createHttpClient({ connect: guardedConnector() }), (client) => client.close());
+  stack.add(createHttpClient({ connect: guardedConnector() }), (client) => client.close());
 
 /**
  * One export's YAML: the test's events only (not the `webhook.dlq` events the dead letters
@@ -135,19 +122,19 @@ describe('Function: handler() (deployed delivery function)', () => {
     // Prepare
     const savedEnv = { ...process.env };
     const dir = await mkdtemp(join(tmpdir(), 'ssrf-deployed-'));
-    cleanup.add(dir, async () => {
+    stack.add(dir, async () => {
       for (const name of Object.keys(process.env)) {
         if (!(name in savedEnv)) delete process.env[name];
       }
       Object.assign(process.env, savedEnv);
       await rm(dir, { recursive: true, force: true });
     });
-    cleanup.add(undefined, async () => {
+    stack.add(undefined, async () => {
       await defaultHttpClient().close();
       await guardedHttpClient().close();
     });
-    const server = cleanup.add(await startEmbeddedSqs(), (started) => started.stop());
-    const sqs = cleanup.add(localSqsClient(server.endpoint), (client) => client.destroy());
+    const server = stack.add(await startEmbeddedSqs(), (started) => started.stop());
+    const sqs = stack.add(localSqsClient(server.endpoint), (client) => client.destroy());
     const blocked = await receiver({ status: 200 });
     const allowed = await receiver({ status: 200 });
     const config = await configFromYaml(

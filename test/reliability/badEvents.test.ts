@@ -11,14 +11,9 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { parse } from 'yaml';
 import { MAX_EVENT_BYTES } from '../../shared/events.js';
 import { MAX_EVENTS_PER_MESSAGE } from '../../shared/pipeline/fanOut.js';
-import {
-  cleanupStack,
-  exportsYaml,
-  type PipelineHarness,
-  type QueuedMessage,
-  startPipeline,
-} from '../helpers/pipeline.js';
-import { always, startReceiver } from '../helpers/receivers.js';
+import { exportsYaml, type PipelineHarness, type QueuedMessage } from '../helpers/pipeline.js';
+import { always } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 import { reliabilityScale } from './helpers.js';
 
 const SCALE = reliabilityScale();
@@ -199,11 +194,7 @@ const compareParked = (sent: Sent, found: readonly QueuedMessage[]): string[] =>
   return problems;
 };
 
-const cleanup = cleanupStack();
-
-afterAll(async () => {
-  await cleanup.run();
-});
+const stack = useTestStack();
 
 describe('Function: the pipeline on the bad-event corpus', () => {
   it('has at least 25 malformed events as files, each described in corpus.yaml', () => {
@@ -225,18 +216,13 @@ describe('Function: the pipeline on the bad-event corpus', () => {
 
   it(`refuses or parks every bad message with its reason, at once, and delivers the good traffic (${SCALE.name}: ${SCALE.badRounds} round(s), ${SCALE.goodEventsPerRound} good events each)`, async () => {
     // Prepare
-    const target = cleanup.add(await startReceiver(always({ status: 200 })), (receiver) =>
-      receiver.close(),
-    );
-    const harness: PipelineHarness = cleanup.add(
-      await startPipeline({
-        yaml: exportsYaml([{ name: 'everything', url: `${target.url}/hook` }]),
-        // A record that failed would come back quickly and show up as a retry.
-        visibilityTimeoutSeconds: 5,
-        deliveryConcurrency: 4,
-      }),
-      (started) => started.stop(),
-    );
+    const target = await stack.receiver(always({ status: 200 }));
+    const harness: PipelineHarness = await stack.pipeline({
+      yaml: exportsYaml([{ name: 'everything', url: `${target.url}/hook` }]),
+      // A record that failed would come back quickly and show up as a retry.
+      visibilityTimeoutSeconds: 5,
+      deliveryConcurrency: 4,
+    });
     const cases = [...fileCases(), ...generatedCases()];
     const expectedGood = new Set(cases.flatMap((badCase) => badCase.delivered ?? []));
 

@@ -13,14 +13,13 @@ import type { AuditEvent } from '../../shared/events.js';
 import type { DeadLetter } from '../../shared/pipeline/messages.js';
 import { deliveryId, RESPONSE_SNIPPET_BYTES } from '../../shared/pipeline/messages.js';
 import {
-  cleanupStack,
   type ExportSpec,
   exportsYaml,
   type PipelineHarness,
-  startPipeline,
   waitUntil,
 } from '../helpers/pipeline.js';
 import type { ReceiverBehaviour } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 import {
   type DeliveryScript,
   MIB,
@@ -131,23 +130,19 @@ const faultyExports = (healthyUrl: string): FaultyExport[] => [
   },
 ];
 
-const cleanup = cleanupStack();
-
-afterAll(async () => {
-  await cleanup.run();
-});
+const stack = useTestStack();
 
 describe('Function: the pipeline against faulty receivers', () => {
   it(`delivers or dead-letters every (event, export) pair as the receivers dictate, none lost (${SCALE.name}: ${SCALE.faultyEvents} events x 8 exports)`, async () => {
     // Prepare
     const receivers = new Map<string, ScriptedReceiver>();
     const healthy = await startScriptedReceiver(() => ({ status: 200 }));
-    cleanup.add(healthy.receiver, (started) => started.close());
+    stack.add(healthy.receiver, (started) => started.close());
     const exports = faultyExports(healthy.receiver.url);
     receivers.set('healthy', healthy);
     for (const spec of exports.slice(1)) {
       const scripted = await startScriptedReceiver(spec.script);
-      cleanup.add(scripted.receiver, (started) => started.close());
+      stack.add(scripted.receiver, (started) => started.close());
       receivers.set(spec.name, scripted);
     }
     const exportSpecs: ExportSpec[] = exports.map((spec) => ({
@@ -163,14 +158,11 @@ describe('Function: the pipeline against faulty receivers', () => {
       breaker: false,
       ...(spec.timeoutSeconds === undefined ? {} : { timeoutSeconds: spec.timeoutSeconds }),
     }));
-    const harness: PipelineHarness = cleanup.add(
-      await startPipeline({
-        yaml: exportsYaml(exportSpecs),
-        deliveryConcurrency: SCALE.faultyConcurrency,
-        visibilityTimeoutSeconds: 30,
-      }),
-      (started) => started.stop(),
-    );
+    const harness: PipelineHarness = await stack.pipeline({
+      yaml: exportsYaml(exportSpecs),
+      deliveryConcurrency: SCALE.faultyConcurrency,
+      visibilityTimeoutSeconds: 30,
+    });
     const events = Array.from({ length: SCALE.faultyEvents }, (_, index) =>
       reliabilityEvent(`ae_faulty_${index}`),
     );
@@ -273,23 +265,20 @@ describe('Function: the pipeline against faulty receivers', () => {
     const endless = await startScriptedReceiver((_attempt, event) => ({
       hugeBody: { status: doomed(event) ? 503 : 200 },
     }));
-    cleanup.add(endless.receiver, (started) => started.close());
-    const harness: PipelineHarness = cleanup.add(
-      await startPipeline({
-        yaml: exportsYaml([
-          {
-            name: 'endless-body',
-            url: `${endless.receiver.url}/hook`,
-            eventKinds: ['policy_block'],
-            maxAttempts: MAX_ATTEMPTS,
-            backoffSeconds: [0],
-            breaker: false,
-          },
-        ]),
-        deliveryConcurrency: SCALE.faultyConcurrency,
-      }),
-      (started) => started.stop(),
-    );
+    stack.add(endless.receiver, (started) => started.close());
+    const harness: PipelineHarness = await stack.pipeline({
+      yaml: exportsYaml([
+        {
+          name: 'endless-body',
+          url: `${endless.receiver.url}/hook`,
+          eventKinds: ['policy_block'],
+          maxAttempts: MAX_ATTEMPTS,
+          backoffSeconds: [0],
+          breaker: false,
+        },
+      ]),
+      deliveryConcurrency: SCALE.faultyConcurrency,
+    });
     const events = Array.from({ length: SCALE.endlessEvents }, (_, index) =>
       reliabilityEvent(`ae_endless_${index}`),
     );

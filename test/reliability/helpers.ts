@@ -1,7 +1,8 @@
 /**
- * Shared parts of the reliability suites: the run size (small inside `npm test`, large in
- * `npm run test:reliability`), receivers that follow a per-delivery script and count what they
- * answered, the "nothing lost" tally, and a peak-RSS sampler. Everything is on 127.0.0.1.
+ * Shared parts of the reliability suites: the run size (small in `npm run test:reliability:small`,
+ * which CI runs after `npm test`; large in `npm run test:reliability`), receivers that follow a
+ * per-delivery script and count what they answered, the "nothing lost" tally, and a peak-RSS
+ * sampler. Everything is on 127.0.0.1.
  */
 import { createServer } from 'node:net';
 import type { AuditEvent } from '../../shared/events.js';
@@ -63,7 +64,7 @@ const SCALES: Readonly<Record<ReliabilityScale['name'], ReliabilityScale>> = {
  * The size chosen by `RELIABILITY_SCALE` (`small`, the default, or `large`).
  *
  * @example
- * const scale = reliabilityScale(); // RELIABILITY_SCALE=large npm run test:unit -- test/reliability
+ * const scale = reliabilityScale(); // large under `npm run test:reliability -- sigkill`
  */
 const reliabilityScale = (env: NodeJS.ProcessEnv = process.env): ReliabilityScale => {
   const name = env.RELIABILITY_SCALE ?? 'small';
