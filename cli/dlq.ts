@@ -12,8 +12,8 @@ import {
   listDeadLetters,
   redriveDeadLetters,
   showDeadLetter,
-} from '../shared/deadLetterArchive.js';
-import { assertStageName, queueNames, StageNameError } from '../shared/queueNames.js';
+} from '../shared/pipeline/deadLetters/archive.js';
+import { assertStageName, queueNames, StageNameError } from '../shared/sqs/queueNames.js';
 import { type CliOutput, consoleOutput, EXIT_CODES, type ExitCode } from './io.js';
 import {
   describeSqsError,

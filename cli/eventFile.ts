@@ -3,7 +3,7 @@
  * way the ingest function validates it, so a bad event is caught before anything is sent.
  */
 import { readFile } from 'node:fs/promises';
-import { type AuditEvent, validateEvent } from '../shared/events.js';
+import { type AuditEvent, validateEvent } from '../shared/events/auditEvent.js';
 import type { CliOutput } from './io.js';
 
 /**

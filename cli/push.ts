@@ -13,9 +13,9 @@ import {
   formatEventProblems,
   MAX_EVENT_BYTES,
   validateEvent,
-} from '../shared/events.js';
-import { assertStageName, queueNames, StageNameError } from '../shared/queueNames.js';
-import { sendMessages } from '../shared/queues.js';
+} from '../shared/events/auditEvent.js';
+import { assertStageName, queueNames, StageNameError } from '../shared/sqs/queueNames.js';
+import { sendMessages } from '../shared/sqs/queues.js';
 import { type CliOutput, consoleOutput, EXIT_CODES, type ExitCode } from './io.js';
 import { QueueLookupError, queueUrlByName, sqsTarget } from './sqsTarget.js';
 

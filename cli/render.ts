@@ -6,17 +6,17 @@
  */
 import { Command } from 'commander';
 import { environmentWithDotEnv } from '../local/stack.js';
-import type { AuditEvent } from '../shared/events.js';
+import type { AuditEvent } from '../shared/events/auditEvent.js';
+import { syntheticEvent } from '../shared/events/syntheticEvent.js';
 import { preparationFailureOf } from '../shared/pipeline/delivery/failures.js';
-import { prepareRequest } from '../shared/prepareRequest.js';
-import { maskSignatures, SECRET_PREFIX } from '../shared/signing.js';
-import { syntheticEvent } from '../shared/syntheticEvent.js';
+import { prepareRequest } from '../shared/request/prepareRequest.js';
+import { maskSignatures, SECRET_PREFIX } from '../shared/request/signing.js';
 import {
   exportVariableNames,
   findVariableReferences,
   maskHeaders,
   redactSecrets,
-} from '../shared/variables.js';
+} from '../shared/request/variables.js';
 import { readEventFile } from './eventFile.js';
 import { type CliOutput, consoleOutput, EXIT_CODES, type ExitCode } from './io.js';
 import { loadConfigForCommand } from './loadConfig.js';

@@ -9,7 +9,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_PORT } from '../local/constants.js';
 import type { Receiver } from '../local/receivers.js';
 import type { LocalStack } from '../local/stack.js';
-import type { PipelineNotice } from '../shared/pipeline/notices.js';
+import type { PipelineNotice } from '../shared/observability/notices.js';
 import { type CliOutput, consoleOutput, EXIT_CODES, type ExitCode } from './io.js';
 import { loadConfigForCommand } from './loadConfig.js';
 

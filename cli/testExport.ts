@@ -9,11 +9,7 @@ import { STATUS_CODES } from 'node:http';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { Command } from 'commander';
 import { environmentWithDotEnv } from '../local/stack.js';
-import type { AuditEvent } from '../shared/events.js';
-import { createHttpClient, type HttpClient } from '../shared/http.js';
-import { guardedConnector } from '../shared/networkGuard.js';
-import { assertStageName, functionName, StageNameError } from '../shared/queueNames.js';
-import { EnvSecretResolver } from '../shared/secrets.js';
+import type { AuditEvent } from '../shared/events/auditEvent.js';
 import {
   answerTestInvocation,
   TEST_INVOCATION_ERRORS,
@@ -21,7 +17,11 @@ import {
   type TestDeliveryReport,
   type TestInvocation,
   type TestInvocationResponse,
-} from '../shared/testDelivery.js';
+} from '../shared/pipeline/delivery/testDelivery.js';
+import { EnvSecretResolver } from '../shared/secrets/resolvers.js';
+import { assertStageName, functionName, StageNameError } from '../shared/sqs/queueNames.js';
+import { createHttpClient, type HttpClient } from '../shared/transport/http.js';
+import { guardedConnector } from '../shared/transport/networkGuard.js';
 import { readEventFile } from './eventFile.js';
 import { type CliOutput, consoleOutput, EXIT_CODES, type ExitCode } from './io.js';
 import { loadConfigForCommand } from './loadConfig.js';

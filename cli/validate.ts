@@ -8,8 +8,8 @@ import { Command } from 'commander';
 import { formatIssue } from '../shared/config/errors.js';
 import { configVariableNames, parseConfig } from '../shared/config/load.js';
 import type { ExportConfig, ObservabilityConfig } from '../shared/config/types.js';
-import { describeBody, effectiveFormat, presetAdvice } from '../shared/presets/advice.js';
-import { exportWithPreset } from '../shared/presets/index.js';
+import { describeBody, effectiveFormat, presetAdvice } from '../shared/request/presets/advice.js';
+import { exportWithPreset } from '../shared/request/presets/index.js';
 import { type CliOutput, consoleOutput, EXIT_CODES, type ExitCode } from './io.js';
 
 /** The config `npm run validate` checks when no `--config` is given. */

@@ -4,9 +4,13 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
-import { type METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAME } from '../lambdas/observability.js';
 import type { ExportConfig } from '../shared/config/types.js';
-import { backoffDelaySeconds } from '../shared/retry.js';
+import {
+  type METRIC_NAMES,
+  METRICS_NAMESPACE,
+  SERVICE_NAME,
+} from '../shared/observability/observability.js';
+import { backoffDelaySeconds } from '../shared/transport/retry.js';
 
 /** Period of every alarm and graph. */
 const MONITORING_PERIOD = Duration.minutes(5);
@@ -51,7 +55,7 @@ const exportMetricDimensions = (stage: string, exportName: string): Record<strin
   export: exportName,
 });
 
-/** One of the functions' per-export metrics (see lambdas/observability.ts). */
+/** One of the functions' per-export metrics (see shared/observability/observability.ts). */
 const exportMetric = (
   stage: string,
   exportName: string,

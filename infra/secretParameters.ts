@@ -6,8 +6,8 @@
 import { Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { ObservabilityConfig } from '../shared/config/types.js';
-import { APP_PREFIX, assertStageName } from '../shared/queueNames.js';
-import { exportVariableNames } from '../shared/variables.js';
+import { exportVariableNames } from '../shared/request/variables.js';
+import { APP_PREFIX, assertStageName } from '../shared/sqs/queueNames.js';
 
 /**
  * `TAPPASS_SSM_PREFIX` of a stage: the path every parameter of the stage lives under.

@@ -12,9 +12,9 @@ import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { APP_PREFIX, type FunctionRole } from '../shared/queueNames.js';
+import { APP_PREFIX, type FunctionRole } from '../shared/sqs/queueNames.js';
 // Re-exported below for bench/figures/sqsRequests.ts, which reads the memory from the stack.
-import { FUNCTION_MEMORY_MB } from '../shared/queueSettings.js';
+import { FUNCTION_MEMORY_MB } from '../shared/sqs/queueSettings.js';
 import {
   type EventSourceTopology,
   type StageTopology,

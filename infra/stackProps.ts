@@ -12,8 +12,8 @@ import {
   MIN_CONCURRENCY,
 } from '../shared/config/schema.js';
 import type { ObservabilityConfig } from '../shared/config/types.js';
-import { assertStageName, queueNames } from '../shared/queueNames.js';
-import { deliveryFunctionTimeoutSeconds, maxReceiveCountFor } from '../shared/queueSettings.js';
+import { assertStageName, queueNames } from '../shared/sqs/queueNames.js';
+import { deliveryFunctionTimeoutSeconds, maxReceiveCountFor } from '../shared/sqs/queueSettings.js';
 import { StackPropsError } from './errors.js';
 
 /** Props of `TapPassWebhooksStack`. */

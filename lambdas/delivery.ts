@@ -1,51 +1,22 @@
 /**
- * The delivery function, triggered by each export's delivery queue: renders, sends, and
- * retries or dead-letters, reporting partial batch failures. Thin: the work is
- * `deliverRecords` in shared/pipeline/delivery/engine.ts.
+ * The delivery function's entry point, triggered by each export's delivery queue, and by
+ * `test-export --stage` with a test invocation. Wiring only: the handler is
+ * shared/handlers/delivery.ts, built once per container from the environment the stack sets.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { defaultHttpClient } from '../shared/http.js';
-import { guardedHttpClient } from '../shared/networkGuard.js';
-import { deliverRecords } from '../shared/pipeline/delivery/engine.js';
-import type { DeliveryDeps } from '../shared/pipeline/delivery/types.js';
-import { ExportGuards } from '../shared/pipeline/exportGuards.js';
+import { exportsByName } from '../shared/config/exportsByName.js';
+import { createDeliveryHandler } from '../shared/handlers/delivery.js';
 import {
   answerTestInvocation,
   isTestInvocation,
   type TestInvocation,
   type TestInvocationDeps,
   type TestInvocationResponse,
-} from '../shared/testDelivery.js';
-import { exportLocator, exportsByName, type Runtime, runtimeFromEnvironment } from './runtime.js';
-import { type HandlerObservability, observe, sqsHandler } from './wiring.js';
-
-interface DeliveryHandlerDeps extends Omit<DeliveryDeps, 'notify'>, HandlerObservability {}
-
-/**
- * The middy-wrapped delivery handler with its dependencies injected. The records of a batch
- * are delivered concurrently, each alone or, for an export with `batch`, many per request.
- * Breakers and rate limiters live as long as the handler: one set per container on Lambda.
- *
- * @example
- * const handler = createDeliveryHandler({ sqs, queues, exports, http, secrets, exportOfQueueArn });
- */
-const createDeliveryHandler = (deps: DeliveryHandlerDeps) => {
-  const { observability, notify } = observe('delivery', deps);
-  const guards = deps.guards ?? new ExportGuards();
-  const { logger } = observability;
-  return sqsHandler(observability, async (event, context) => {
-    const clock = { remainingMs: () => context.getRemainingTimeInMillis() };
-    const report = await deliverRecords(event.Records, { ...deps, notify, guards }, clock);
-    // Deferrals and holds were reported as notices; these are errors nobody expected.
-    for (const { messageId, error } of report.unexpected) {
-      logger.error('delivery failed; the record returns to its queue', {
-        message_id: messageId,
-        error,
-      });
-    }
-    return { batchItemFailures: report.batchItemFailures };
-  });
-};
+} from '../shared/pipeline/delivery/testDelivery.js';
+import { exportLocator } from '../shared/sqs/queueNames.js';
+import { defaultHttpClient } from '../shared/transport/http.js';
+import { guardedHttpClient } from '../shared/transport/networkGuard.js';
+import { type Runtime, runtimeFromEnvironment } from './runtime.js';
 
 let runtime: Runtime | undefined;
 let instance: ReturnType<typeof createDeliveryHandler> | undefined;
@@ -97,5 +68,4 @@ function handler(
   return instance(event, context);
 }
 
-export type { DeliveryHandlerDeps };
-export { createDeliveryHandler, handler, handleTestInvocation };
+export { handler, handleTestInvocation };

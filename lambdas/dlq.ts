@@ -1,39 +1,12 @@
 /**
- * The dead-letter function, triggered by each export's delivery dead-letter queue: raises one
- * `webhook.dlq` event per dead letter and archives it. Thin: the work is `handleDeadLetter` in
- * shared/pipeline/deadLetters.ts.
+ * The dead-letter function's entry point, triggered by each export's delivery dead-letter
+ * queue. Wiring only: the handler is shared/handlers/deadLetters.ts, built once per container
+ * from the environment the stack sets.
  */
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type DeadLetterDeps, handleDeadLetter } from '../shared/pipeline/deadLetters.js';
-import { exportLocator, runtimeFromEnvironment } from './runtime.js';
-import { type HandlerObservability, observe, processRecords, sqsHandler } from './wiring.js';
-
-interface DlqHandlerDeps extends Omit<DeadLetterDeps, 'notify'>, HandlerObservability {}
-
-/**
- * The middy-wrapped dead-letter handler with its dependencies injected.
- *
- * @example
- * const handler = createDlqHandler({ sqs, queues, exportOfQueueArn });
- */
-const createDlqHandler = (deps: DlqHandlerDeps) => {
-  const { observability, notify } = observe('dlq', deps);
-  const { logger } = observability;
-  return sqsHandler(observability, async (event) => {
-    const recordHandler = async (record: SQSRecord) => {
-      try {
-        await handleDeadLetter(record, { ...deps, notify });
-      } catch (error) {
-        logger.error('dead letter not handled; it returns to its queue', {
-          message_id: record.messageId,
-          error,
-        });
-        throw error;
-      }
-    };
-    return processRecords(event, recordHandler);
-  });
-};
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createDlqHandler } from '../shared/handlers/deadLetters.js';
+import { exportLocator } from '../shared/sqs/queueNames.js';
+import { runtimeFromEnvironment } from './runtime.js';
 
 let instance: ReturnType<typeof createDlqHandler> | undefined;
 
@@ -50,5 +23,4 @@ const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =
   return instance(event, context);
 };
 
-export type { DlqHandlerDeps };
-export { createDlqHandler, handler };
+export { handler };

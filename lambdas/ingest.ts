@@ -1,33 +1,10 @@
 /**
- * The ingest function, triggered by the ingest queue: validates audit events, parks invalid
- * ones with their reason, and enqueues one delivery message per (event, matching export).
- * Thin: the work is `fanOut` in shared/pipeline/fanOut.ts.
+ * The ingest function's entry point, triggered by the ingest queue. Wiring only: the handler is
+ * shared/handlers/ingest.ts, built once per container from the environment the stack sets.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { type FanOutDeps, fanOut } from '../shared/pipeline/fanOut.js';
+import { createIngestHandler } from '../shared/handlers/ingest.js';
 import { runtimeFromEnvironment } from './runtime.js';
-import { type HandlerObservability, observe, sqsHandler } from './wiring.js';
-
-interface IngestHandlerDeps extends Omit<FanOutDeps, 'notify'>, HandlerObservability {}
-
-/**
- * The middy-wrapped ingest handler with its dependencies injected.
- *
- * @example
- * const handler = createIngestHandler({ sqs, config, queues });
- */
-const createIngestHandler = (deps: IngestHandlerDeps) => {
-  const { observability, notify } = observe('ingest', deps);
-  return sqsHandler(observability, async (event) => {
-    const result = await fanOut(event.Records, { ...deps, notify });
-    if (result.batchItemFailures.length > 0) {
-      observability.logger.warn('records returned to the ingest queue for a retry', {
-        message_ids: result.batchItemFailures.map((failure) => failure.itemIdentifier),
-      });
-    }
-    return result;
-  });
-};
 
 let instance: ReturnType<typeof createIngestHandler> | undefined;
 
@@ -37,5 +14,4 @@ const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =
   return instance(event, context);
 };
 
-export type { IngestHandlerDeps };
-export { createIngestHandler, handler };
+export { handler };

@@ -14,9 +14,13 @@
 import { readFileSync } from 'node:fs';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { ExportConfig, ObservabilityConfig } from '../shared/config/types.js';
-import { type QueueDirectory, queueDirectory, queueNames } from '../shared/queueNames.js';
-import { EnvSecretResolver, type SecretResolver, SsmSecretResolver } from '../shared/secrets.js';
+import type { ObservabilityConfig } from '../shared/config/types.js';
+import {
+  EnvSecretResolver,
+  type SecretResolver,
+  SsmSecretResolver,
+} from '../shared/secrets/resolvers.js';
+import { type QueueDirectory, queueDirectory } from '../shared/sqs/queueNames.js';
 
 /** A required environment variable is missing: the deployment is broken, say how. */
 class MissingEnvironmentError extends Error {
@@ -40,23 +44,6 @@ const readRuntimeConfig = (path: string): ObservabilityConfig => {
   }
   return config;
 };
-
-/** Maps a queue ARN (or URL) to the export whose delivery queue or DLQ it is. */
-const exportLocator = (
-  config: ObservabilityConfig,
-  stage: string,
-): ((queueArn: string) => string | undefined) => {
-  const names = queueNames(stage);
-  const byQueueName = new Map<string, string>();
-  for (const { name } of config.exports) {
-    byQueueName.set(names.delivery(name), name);
-    byQueueName.set(names.deliveryDlq(name), name);
-  }
-  return (queueArn) => byQueueName.get(queueArn.split(/[:/]/).at(-1) ?? '');
-};
-
-const exportsByName = (config: ObservabilityConfig): ReadonlyMap<string, ExportConfig> =>
-  new Map(config.exports.map((exportConfig) => [exportConfig.name, exportConfig]));
 
 interface Runtime {
   readonly stage: string;
@@ -93,11 +80,4 @@ const runtimeFromEnvironment = (env: NodeJS.ProcessEnv = process.env): Runtime =
 };
 
 export type { Runtime };
-export {
-  exportLocator,
-  exportsByName,
-  MissingEnvironmentError,
-  readRuntimeConfig,
-  requiredEnv,
-  runtimeFromEnvironment,
-};
+export { MissingEnvironmentError, readRuntimeConfig, requiredEnv, runtimeFromEnvironment };

@@ -2,7 +2,7 @@
  * Turns pipeline notices into the one-line-per-thing output of `npm start`: one line per
  * delivery attempt, retry scheduled, dead letter and `webhook.dlq` event.
  */
-import type { NoticeSink, PipelineNotice } from '../shared/pipeline/notices.js';
+import type { NoticeSink, PipelineNotice } from '../shared/observability/notices.js';
 
 const time = (now: Date): string => now.toISOString().slice(11, 23);
 

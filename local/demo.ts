@@ -4,7 +4,7 @@
  * that show a delivery, a retry, a dead letter and its `webhook.dlq` event.
  */
 import { fileURLToPath } from 'node:url';
-import type { AuditEvent } from '../shared/events.js';
+import type { AuditEvent } from '../shared/events/auditEvent.js';
 import { type Receiver, type ReceiverBehaviour, startReceiver } from './receivers.js';
 
 /** The shipped demo config. */

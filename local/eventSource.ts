@@ -27,7 +27,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { SQS_LIMITS } from '../shared/queues.js';
+import { SQS_LIMITS } from '../shared/sqs/queues.js';
 import type { EventSourceTopology, FunctionTopology } from '../shared/sqs/topology.js';
 import { lambdaContext } from './lambdaContext.js';
 

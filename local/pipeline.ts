@@ -21,19 +21,24 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { createDeliveryHandler } from '../lambdas/delivery.js';
-import { createDlqHandler } from '../lambdas/dlq.js';
-import { createIngestHandler } from '../lambdas/ingest.js';
-import { createObservability, METRICS_NAMESPACE } from '../lambdas/observability.js';
-import { exportLocator, exportsByName } from '../lambdas/runtime.js';
+import { exportsByName } from '../shared/config/exportsByName.js';
 import type { ObservabilityConfig } from '../shared/config/types.js';
-import { defaultHttpClient, type HttpClient } from '../shared/http.js';
-import { ExportGuards, RATE_SCOPES } from '../shared/pipeline/exportGuards.js';
-import { ignoreNotices, type NoticeSink } from '../shared/pipeline/notices.js';
-import type { PresetOptions } from '../shared/presets/index.js';
-import { type FunctionRole, type QueueDirectory, queueDirectory } from '../shared/queueNames.js';
-import type { SecretResolver } from '../shared/secrets.js';
+import { createDlqHandler } from '../shared/handlers/deadLetters.js';
+import { createDeliveryHandler } from '../shared/handlers/delivery.js';
+import { createIngestHandler } from '../shared/handlers/ingest.js';
+import { ignoreNotices, type NoticeSink } from '../shared/observability/notices.js';
+import { createObservability, METRICS_NAMESPACE } from '../shared/observability/observability.js';
+import { ExportGuards, RATE_SCOPES } from '../shared/pipeline/flowControl/exportGuards.js';
+import type { PresetOptions } from '../shared/request/presets/index.js';
+import type { SecretResolver } from '../shared/secrets/resolvers.js';
+import {
+  exportLocator,
+  type FunctionRole,
+  type QueueDirectory,
+  queueDirectory,
+} from '../shared/sqs/queueNames.js';
 import { type QueueTopology, type StageTopology, stageTopology } from '../shared/sqs/topology.js';
+import { defaultHttpClient, type HttpClient } from '../shared/transport/http.js';
 import { EventSourceMapping, type InvocationOutcome, type SqsBatchHandler } from './eventSource.js';
 
 interface LocalPipelineOptions {

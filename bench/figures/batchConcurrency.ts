@@ -3,7 +3,7 @@
  * batch of 10 records delivered one after the other would take a second, concurrently about
  * 100 ms. Baseline: one request alone through the same client settings, in the same run.
  */
-import { createHttpClient } from '../../shared/http.js';
+import { createHttpClient } from '../../shared/transport/http.js';
 import { median, num, times } from '../format.js';
 import { deliveryRig, preparedRequests } from '../harness/deliveryRig.js';
 import { benchConfig, benchEvent, totalCommands } from '../harness/fixtures.js';

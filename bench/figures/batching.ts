@@ -9,7 +9,7 @@ import { LocalPipeline } from '../../local/pipeline.js';
 import { startReceiver } from '../../local/receivers.js';
 import { localSqsClient, startEmbeddedSqs } from '../../local/sqsServer.js';
 import { formatIssue, parseConfig } from '../../shared/config/index.js';
-import { sendMessages } from '../../shared/queues.js';
+import { sendMessages } from '../../shared/sqs/queues.js';
 import { num } from '../format.js';
 import { benchEvent, benchSecrets } from '../harness/fixtures.js';
 import { waitFor } from '../harness/measure.js';

@@ -4,7 +4,7 @@
  * does; the baseline is the bare loop with the same client settings against a second, fresh
  * receiver.
  */
-import { createHttpClient } from '../../shared/http.js';
+import { createHttpClient } from '../../shared/transport/http.js';
 import { megabytes, num, times } from '../format.js';
 import { bareLoop, deliveryRig, preparedRequests } from '../harness/deliveryRig.js';
 import { benchConfig, benchEvent, totalCommands } from '../harness/fixtures.js';

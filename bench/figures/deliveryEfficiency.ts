@@ -4,7 +4,7 @@
  * same undici client settings, 10 in flight, to the same receiver. Rounds alternate so that a
  * slow spell of the machine hits both sides.
  */
-import { createHttpClient } from '../../shared/http.js';
+import { createHttpClient } from '../../shared/transport/http.js';
 import { megabytes, num, times } from '../format.js';
 import { bareLoop, deliveryRig, preparedRequests } from '../harness/deliveryRig.js';
 import {

@@ -12,7 +12,7 @@
  */
 import { LocalPipeline } from '../../local/pipeline.js';
 import { localSqsClient } from '../../local/sqsServer.js';
-import { createHttpClient } from '../../shared/http.js';
+import { createHttpClient } from '../../shared/transport/http.js';
 import { megabytes, num, percentile, times } from '../format.js';
 import { BENCH_STAGE, benchConfig, benchSecrets, mixedExports } from '../harness/fixtures.js';
 import { processUsage, RssSampler } from '../harness/measure.js';

@@ -6,13 +6,13 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { createDeliveryHandler } from '../../lambdas/delivery.js';
-import { exportLocator, exportsByName } from '../../lambdas/runtime.js';
 import { lambdaContext } from '../../local/lambdaContext.js';
-import type { HttpClient } from '../../shared/http.js';
+import { exportsByName } from '../../shared/config/exportsByName.js';
+import { createDeliveryHandler } from '../../shared/handlers/delivery.js';
 import { deliverRecords } from '../../shared/pipeline/delivery/engine.js';
-import { queueDirectory } from '../../shared/queueNames.js';
-import { deliveryFunctionTimeoutSeconds } from '../../shared/queueSettings.js';
+import { exportLocator, queueDirectory } from '../../shared/sqs/queueNames.js';
+import { deliveryFunctionTimeoutSeconds } from '../../shared/sqs/queueSettings.js';
+import type { HttpClient } from '../../shared/transport/http.js';
 import { chunk, num, times } from '../format.js';
 import {
   BENCH_STAGE,

@@ -9,7 +9,7 @@
 import { LocalPipeline } from '../../local/pipeline.js';
 import { localSqsClient } from '../../local/sqsServer.js';
 import type { ObservabilityConfig } from '../../shared/config/types.js';
-import { createHttpClient } from '../../shared/http.js';
+import { createHttpClient } from '../../shared/transport/http.js';
 import {
   eventBridgeCostPerMillion,
   gbSeconds,

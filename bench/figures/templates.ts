@@ -4,8 +4,9 @@
  * throughput with the seed PagerDuty template against a constant body (same headers, same
  * receiver), rounds alternating.
  */
-import { createHttpClient } from '../../shared/http.js';
-import { templateParseCount } from '../../shared/template.js';
+
+import { templateParseCount } from '../../shared/request/template.js';
+import { createHttpClient } from '../../shared/transport/http.js';
 import { num, times } from '../format.js';
 import { deliveryRig } from '../harness/deliveryRig.js';
 import { benchConfig, benchEvent, totalCommands } from '../harness/fixtures.js';

@@ -5,18 +5,19 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { createDeliveryHandler } from '../../lambdas/delivery.js';
-import type { Observability } from '../../lambdas/observability.js';
-import { exportLocator, exportsByName } from '../../lambdas/runtime.js';
 import { lambdaContext } from '../../local/lambdaContext.js';
 import { createPipelineQueues } from '../../local/pipeline.js';
 import { localSqsClient } from '../../local/sqsServer.js';
+import { exportsByName } from '../../shared/config/exportsByName.js';
 import type { ExportConfig, ObservabilityConfig } from '../../shared/config/types.js';
-import type { AuditEvent } from '../../shared/events.js';
-import type { HttpClient, OutgoingRequest } from '../../shared/http.js';
-import { prepareRequest } from '../../shared/prepareRequest.js';
-import type { QueueDirectory } from '../../shared/queueNames.js';
-import { deliveryFunctionTimeoutSeconds } from '../../shared/queueSettings.js';
+import type { AuditEvent } from '../../shared/events/auditEvent.js';
+import { createDeliveryHandler } from '../../shared/handlers/delivery.js';
+import type { Observability } from '../../shared/observability/observability.js';
+import { prepareRequest } from '../../shared/request/prepareRequest.js';
+import type { QueueDirectory } from '../../shared/sqs/queueNames.js';
+import { exportLocator } from '../../shared/sqs/queueNames.js';
+import { deliveryFunctionTimeoutSeconds } from '../../shared/sqs/queueSettings.js';
+import type { HttpClient, OutgoingRequest } from '../../shared/transport/http.js';
 import { chunk } from '../format.js';
 import {
   BENCH_STAGE,

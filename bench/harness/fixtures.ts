@@ -9,14 +9,17 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetQueueAttributesCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { parse, stringify } from 'yaml';
-import { createObservability, METRICS_NAMESPACE } from '../../lambdas/observability.js';
 import { toSqsEvent } from '../../local/eventSource.js';
 import { LOCAL_REGION } from '../../local/sqsServer.js';
 import { formatIssue, parseConfig } from '../../shared/config/index.js';
 import type { ObservabilityConfig } from '../../shared/config/types.js';
-import type { AuditEvent } from '../../shared/events.js';
-import { newDeliveryMessage } from '../../shared/pipeline/messages.js';
-import { EnvSecretResolver } from '../../shared/secrets.js';
+import type { AuditEvent } from '../../shared/events/auditEvent.js';
+import {
+  createObservability,
+  METRICS_NAMESPACE,
+} from '../../shared/observability/observability.js';
+import { newDeliveryMessage } from '../../shared/pipeline/messages/index.js';
+import { EnvSecretResolver } from '../../shared/secrets/resolvers.js';
 
 /** Stage of every queue the benchmark creates: `tappass-bench-…`. */
 const BENCH_STAGE = 'bench';

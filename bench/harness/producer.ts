@@ -3,7 +3,7 @@
  * `npm run push` does) or JSON arrays of events per message (as the local stack's demo does).
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { sendMessages } from '../../shared/queues.js';
+import { sendMessages } from '../../shared/sqs/queues.js';
 import { chunk } from '../format.js';
 import { benchEvent } from './fixtures.js';
 

@@ -10,7 +10,7 @@ import {
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
 import { localSqsClient } from '../../local/sqsServer.js';
-import { newDeliveryMessage } from '../../shared/pipeline/messages.js';
+import { newDeliveryMessage } from '../../shared/pipeline/messages/index.js';
 import { benchEvent } from './fixtures.js';
 import type { SqsServerProcess } from './processes.js';
 

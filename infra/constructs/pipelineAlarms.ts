@@ -29,9 +29,9 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC_NAMES, METRICS_NAMESPACE } from '../../lambdas/observability.js';
 import type { ObservabilityConfig } from '../../shared/config/types.js';
-import { APP_PREFIX, queueNames } from '../../shared/queueNames.js';
+import { METRIC_NAMES, METRICS_NAMESPACE } from '../../shared/observability/observability.js';
+import { APP_PREFIX, queueNames } from '../../shared/sqs/queueNames.js';
 import {
   ARCHIVE_EXPIRY_WARNING_SECONDS,
   exportMetricDimensions,

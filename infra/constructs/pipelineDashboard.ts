@@ -13,9 +13,9 @@ import {
   TextWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { METRIC_NAMES } from '../../lambdas/observability.js';
 import type { ObservabilityConfig } from '../../shared/config/types.js';
-import { APP_PREFIX, queueNames } from '../../shared/queueNames.js';
+import { METRIC_NAMES } from '../../shared/observability/observability.js';
+import { APP_PREFIX, queueNames } from '../../shared/sqs/queueNames.js';
 import {
   exportMetric,
   ingestMetric,

@@ -8,13 +8,13 @@
  * bad method in one export does not hide a duplicate name in another. Values are checked
  * only where they have the right type; the schema reports the rest.
  */
-import { isSeverity } from '../events.js';
-import type { ExportFilters } from '../filter.js';
-import { isPresetName } from '../presets/names.js';
-import { PRESETS } from '../presets/registry.js';
-import { syntheticEvent } from '../syntheticEvent.js';
-import { compileBody } from '../template.js';
-import { findMalformedReferences, findVariableReferences } from '../variables.js';
+import { isSeverity } from '../events/auditEvent.js';
+import type { ExportFilters } from '../events/filter.js';
+import { syntheticEvent } from '../events/syntheticEvent.js';
+import { isPresetName } from '../request/presets/names.js';
+import { PRESETS } from '../request/presets/registry.js';
+import { compileBody } from '../request/template.js';
+import { findMalformedReferences, findVariableReferences } from '../request/variables.js';
 import type { ConfigIssue } from './errors.js';
 import { formatPath, type KeyPath, type Locator } from './positions.js';
 import type { BodyFormat } from './types.js';

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, type YAMLError } from 'yaml';
-import { exportVariableNames } from '../variables.js';
+import { exportVariableNames } from '../request/variables.js';
 import { checkConfig } from './checks.js';
 import { ConfigError, type ConfigIssue, ConfigValidationError } from './errors.js';
 import { configErrorMap, toConfigIssues } from './issues.js';

@@ -1,10 +1,10 @@
 /**
  * The `webhook.preset` key of an export: which destination preset supplies the body template,
- * headers and response classifier (see `shared/presets/`).
+ * headers and response classifier (see `shared/request/presets/`).
  */
 import { z } from 'zod';
-import { PRESET_NAMES } from '../presets/names.js';
-import { PRESETS } from '../presets/registry.js';
+import { PRESET_NAMES } from '../request/presets/names.js';
+import { PRESETS } from '../request/presets/registry.js';
 import { suggest } from './suggest.js';
 import { describeValue, orList } from './wording.js';
 

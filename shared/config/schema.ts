@@ -7,8 +7,8 @@
  * `checks.ts`. Every key carries a title and a description, which editors show as docs.
  */
 import { z } from 'zod';
-import { SEVERITIES } from '../events.js';
-import { findMalformedReferences, findVariableReferences } from '../variables.js';
+import { SEVERITIES } from '../events/auditEvent.js';
+import { findMalformedReferences, findVariableReferences } from '../request/variables.js';
 import { checkFlowControl, FLOW_CONTROL_KEYS } from './flowControlSchema.js';
 import { PresetSchema } from './presetSchema.js';
 import { checkSigningHeaders, SigningSchema } from './signingSchema.js';

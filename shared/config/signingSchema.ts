@@ -5,8 +5,8 @@
  * both to `{ secrets: [...] }`, newest first.
  */
 import { z } from 'zod';
-import { WEBHOOK_HEADERS } from '../signing.js';
-import { findMalformedReferences } from '../variables.js';
+import { WEBHOOK_HEADERS } from '../request/signing.js';
+import { findMalformedReferences } from '../request/variables.js';
 import type { SigningConfig } from './types.js';
 
 /** A whole value that is one `${NAME}` reference and nothing else. */

@@ -2,8 +2,8 @@
  * The typed, validated shape of `config/observability.yaml`, with every default applied.
  * Produced only by the config loader (`shared/config/load.ts`); everything else consumes it.
  */
-import type { ExportFilters } from '../filter.js';
-import type { PresetName } from '../presets/names.js';
+import type { ExportFilters } from '../events/filter.js';
+import type { PresetName } from '../request/presets/names.js';
 
 const HTTP_METHODS = ['POST', 'PUT', 'PATCH'] as const;
 type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -43,13 +43,13 @@ interface WebhookConfig {
   readonly signing?: SigningConfig;
   /**
    * Destination preset supplying the body template, headers and response classifier (see
-   * `shared/presets/`); the export's own `body_template` and headers win. Absent: none, except
+   * `shared/request/presets/`); the export's own `body_template` and headers win. Absent: none, except
    * that a URL resolving to a Slack incoming-webhook host gets the `slack` preset.
    */
   readonly preset?: PresetName;
 }
 
-/** Standard Webhooks signing of an export's requests (see `shared/signing.ts`). */
+/** Standard Webhooks signing of an export's requests (see `shared/request/signing.ts`). */
 interface SigningConfig {
   /**
    * `${VAR}` references to the secrets, newest first; one signature per secret. Two during a
@@ -72,7 +72,7 @@ interface DeliveryTuning {
 }
 
 /**
- * The failure-rate breaker of an export (see `shared/pipeline/breaker.ts`): when at least
+ * The failure-rate breaker of an export (see `shared/pipeline/flowControl/breaker.ts`): when at least
  * `failure_rate` of the last `min_attempts` or more attempts within `window_seconds` failed,
  * deliveries pause for `cooldown_seconds`, then one probe decides.
  */

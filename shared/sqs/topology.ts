@@ -18,7 +18,7 @@
  * on AWS; poll waits locally) stays with that side's builder.
  */
 import type { ExportConfig, ObservabilityConfig } from '../config/types.js';
-import { type FunctionRole, functionName, queueNames } from '../queueNames.js';
+import { type FunctionRole, functionName, queueNames } from './queueNames.js';
 import {
   batchingWindowSeconds,
   DEAD_LETTER_MAX_CONCURRENCY,
@@ -35,7 +35,7 @@ import {
   PLAIN_FUNCTION_TIMEOUT_SECONDS,
   SOURCE_RETENTION_SECONDS,
   visibilityTimeoutFor,
-} from '../queueSettings.js';
+} from './queueSettings.js';
 
 /** What a queue is for in the pipeline. */
 const QUEUE_ROLES = {

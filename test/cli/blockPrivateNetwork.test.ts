@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { localSqsClient } from '../../local/sqsServer.js';
-import { sendMessages } from '../../shared/queues.js';
+import { sendMessages } from '../../shared/sqs/queues.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import type { Receiver } from '../helpers/receivers.js';
 import { useTestStack } from '../helpers/testStack.js';

@@ -4,8 +4,8 @@
  * child process against the server's endpoint.
  */
 import { runDlq } from '../../cli/dlq.js';
-import type { AuditEvent } from '../../shared/events.js';
-import { deliveryId } from '../../shared/pipeline/messages.js';
+import type { AuditEvent } from '../../shared/events/auditEvent.js';
+import { deliveryId } from '../../shared/pipeline/messages/index.js';
 import { runCli } from '../helpers/cli.js';
 import {
   auditEvent,

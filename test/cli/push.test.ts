@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { parseEventInput, runPush } from '../../cli/push.js';
 import { closedPortUrl } from '../../local/receivers.js';
-import { queueNames } from '../../shared/queueNames.js';
+import { queueNames } from '../../shared/sqs/queueNames.js';
 import { runCli } from '../helpers/cli.js';
 import { auditEvent, drainQueue } from '../helpers/pipeline.js';
 import { useTestStack } from '../helpers/testStack.js';

@@ -21,11 +21,11 @@ import {
 import { type EmbeddedSqsServer, localSqsClient, startEmbeddedSqs } from '../../local/sqsServer.js';
 import { formatIssue, parseConfig } from '../../shared/config/index.js';
 import type { ObservabilityConfig } from '../../shared/config/types.js';
-import type { AuditEvent } from '../../shared/events.js';
-import { createHttpClient, type HttpClient } from '../../shared/http.js';
-import type { PipelineNotice } from '../../shared/pipeline/notices.js';
-import type { QueueDirectory } from '../../shared/queueNames.js';
-import { EnvSecretResolver } from '../../shared/secrets.js';
+import type { AuditEvent } from '../../shared/events/auditEvent.js';
+import type { PipelineNotice } from '../../shared/observability/notices.js';
+import { EnvSecretResolver } from '../../shared/secrets/resolvers.js';
+import type { QueueDirectory } from '../../shared/sqs/queueNames.js';
+import { createHttpClient, type HttpClient } from '../../shared/transport/http.js';
 
 /** One SQS API call seen by the client middleware. */
 interface SqsCall {

@@ -5,7 +5,7 @@
  */
 import { stringify } from 'yaml';
 import type { ExportConfig } from '../../shared/config/types.js';
-import type { AuditEvent } from '../../shared/events.js';
+import type { AuditEvent } from '../../shared/events/auditEvent.js';
 import { auditEvent, configFromYaml } from './pipeline.js';
 
 /** Values for every variable a preset needs, in the shape each destination checks. */

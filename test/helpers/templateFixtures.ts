@@ -4,7 +4,7 @@
  */
 import type { BodyFormat, ExportConfig } from '../../shared/config/types.js';
 import { DEFAULTS } from '../../shared/config/types.js';
-import type { AuditEvent } from '../../shared/events.js';
+import type { AuditEvent } from '../../shared/events/auditEvent.js';
 
 /** The seed's `pagerduty-alerts` body_template, verbatim (block scalar: trailing newline). */
 const SEED_PAGERDUTY_TEMPLATE = `{

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { type EmbeddedSqsServer, localSqsClient, startEmbeddedSqs } from '../../local/sqsServer.js';
-import { createHttpClient, type HttpClient } from '../../shared/http.js';
+import { createHttpClient, type HttpClient } from '../../shared/transport/http.js';
 import {
   cleanupStack,
   type PipelineHarness,

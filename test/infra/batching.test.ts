@@ -4,7 +4,7 @@
  * batching window, the other exports are unchanged, and cdk-nag still finds nothing.
  */
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { deliveryFunctionTimeoutSeconds } from '../../shared/queueSettings.js';
+import { deliveryFunctionTimeoutSeconds } from '../../shared/sqs/queueSettings.js';
 import { configFromYaml, exportYaml, logicalId, queueArnRef, synthStack } from './stackFactory.js';
 
 const YAML = [

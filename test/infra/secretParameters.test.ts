@@ -7,7 +7,7 @@ import {
   ssmParameterPrefix,
 } from '../../infra/secretParameters.js';
 import { loadConfigFile } from '../../shared/config/index.js';
-import { StageNameError } from '../../shared/queueNames.js';
+import { StageNameError } from '../../shared/sqs/queueNames.js';
 import { configFromYaml, exportYaml, REPO_ROOT, synthStack } from './stackFactory.js';
 
 const TWO_EXPORTS_YAML = [

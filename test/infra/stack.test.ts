@@ -3,7 +3,7 @@ import { stuckDeliveryAgeSeconds } from '../../infra/monitoring.js';
 import { configVariables } from '../../infra/secretParameters.js';
 import { loadConfigFile } from '../../shared/config/index.js';
 import type { ObservabilityConfig } from '../../shared/config/types.js';
-import { queueNames } from '../../shared/queueNames.js';
+import { queueNames } from '../../shared/sqs/queueNames.js';
 import {
   DEAD_LETTER_RETENTION_SECONDS,
   DLQ_MAX_RECEIVE_COUNT,
@@ -13,7 +13,7 @@ import {
   PLAIN_FUNCTION_TIMEOUT_SECONDS,
   SOURCE_RETENTION_SECONDS,
   visibilityTimeoutFor,
-} from '../../shared/queueSettings.js';
+} from '../../shared/sqs/queueSettings.js';
 import {
   configFromYaml,
   exportYaml,

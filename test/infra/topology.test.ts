@@ -10,7 +10,7 @@ import {
   deliveryFunctionTimeoutSeconds,
   maxReceiveCountFor,
   SOURCE_RETENTION_SECONDS,
-} from '../../shared/queueSettings.js';
+} from '../../shared/sqs/queueSettings.js';
 import {
   QUEUE_ROLES,
   redriveSourcesOf,

@@ -5,9 +5,9 @@
  * accounted for.
  */
 
-import type { AuditEvent } from '../../shared/events.js';
-import { type DeadLetter, newDeliveryMessage } from '../../shared/pipeline/messages.js';
-import { sendMessages } from '../../shared/queues.js';
+import type { AuditEvent } from '../../shared/events/auditEvent.js';
+import { type DeadLetter, newDeliveryMessage } from '../../shared/pipeline/messages/index.js';
+import { sendMessages } from '../../shared/sqs/queues.js';
 import { withExportKeys } from '../helpers/flowControl.js';
 import {
   auditEvents,

@@ -9,8 +9,8 @@
  * up (a busy event loop past the 1 s timeout) has the event, yet the pipeline retries it. That is
  * at-least-once delivery, and why the Idempotency-Key is stable.
  */
-import type { DeadLetter } from '../../shared/pipeline/messages.js';
-import { deliveryId } from '../../shared/pipeline/messages.js';
+import type { DeadLetter } from '../../shared/pipeline/messages/index.js';
+import { deliveryId } from '../../shared/pipeline/messages/index.js';
 import {
   auditEvents,
   exportsYaml,

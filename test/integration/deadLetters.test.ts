@@ -3,9 +3,9 @@
  * second export; no loop when that export fails too; and no resolved secret in any queue
  * message, notice, delivered body or log line.
  */
-import type { AuditEvent } from '../../shared/events.js';
-import type { DeadLetter } from '../../shared/pipeline/messages.js';
-import { EnvSecretResolver } from '../../shared/secrets.js';
+import type { AuditEvent } from '../../shared/events/auditEvent.js';
+import type { DeadLetter } from '../../shared/pipeline/messages/index.js';
+import { EnvSecretResolver } from '../../shared/secrets/resolvers.js';
 import {
   auditEvents,
   cleanupStack,

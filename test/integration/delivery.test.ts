@@ -4,10 +4,10 @@
  * the receivers and the SQS calls; only the backoff schedule is measured in time, from the
  * receivers' timestamps, with a tolerant lower bound.
  */
-import type { DeadLetter } from '../../shared/pipeline/messages.js';
-import { deliveryId } from '../../shared/pipeline/messages.js';
-import { SecretStoreError } from '../../shared/secretErrors.js';
-import type { SecretResolver } from '../../shared/secrets.js';
+import type { DeadLetter } from '../../shared/pipeline/messages/index.js';
+import { deliveryId } from '../../shared/pipeline/messages/index.js';
+import { SecretStoreError } from '../../shared/secrets/errors.js';
+import type { SecretResolver } from '../../shared/secrets/resolvers.js';
 import {
   auditEvent,
   exportsYaml,

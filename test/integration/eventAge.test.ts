@@ -2,7 +2,7 @@
  * `max_event_age_seconds` end to end: an event whose turn comes too late is dead-lettered with
  * reason `expired`, no request sent, and raises `webhook.dlq` like any dead letter.
  */
-import type { DeadLetter } from '../../shared/pipeline/messages.js';
+import type { DeadLetter } from '../../shared/pipeline/messages/index.js';
 import { withExportKeys } from '../helpers/flowControl.js';
 import { auditEvent, exportsYaml, waitUntil } from '../helpers/pipeline.js';
 import type { Receiver } from '../helpers/receivers.js';

@@ -11,8 +11,8 @@ import {
   defaultHttpClient,
   type HttpClient,
   type OutgoingRequest,
-} from '../../shared/http.js';
-import { classifyResult } from '../../shared/retry.js';
+} from '../../shared/transport/http.js';
+import { classifyResult } from '../../shared/transport/retry.js';
 import { closedPortUrl, sequence } from '../helpers/receivers.js';
 import { useTestStack } from '../helpers/testStack.js';
 

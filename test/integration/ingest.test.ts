@@ -3,7 +3,7 @@
  * the batch proceeds, and the fan-out's SQS calls counted on the client (full
  * `SendMessageBatch` requests, never one `SendMessage` per event).
  */
-import { MAX_EVENT_BYTES } from '../../shared/events.js';
+import { MAX_EVENT_BYTES } from '../../shared/events/auditEvent.js';
 import {
   auditEvent,
   auditEvents,

@@ -3,8 +3,8 @@
  * address is refused before connecting; the open client reaches it. The address table is in
  * test/unit/networkGuard.test.ts.
  */
-import { createHttpClient, type HttpClient } from '../../shared/http.js';
-import { guardedConnector } from '../../shared/networkGuard.js';
+import { createHttpClient, type HttpClient } from '../../shared/transport/http.js';
+import { guardedConnector } from '../../shared/transport/networkGuard.js';
 import { useTestStack } from '../helpers/testStack.js';
 
 describe('Function: guardedConnector()', () => {

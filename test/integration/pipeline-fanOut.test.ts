@@ -6,12 +6,12 @@
 import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createPipelineQueues } from '../../local/pipeline.js';
 import type { ObservabilityConfig } from '../../shared/config/types.js';
-import type { AuditEvent } from '../../shared/events.js';
-import { type FanOutDeps, fanOut } from '../../shared/pipeline/fanOut.js';
-import { newDeliveryMessage } from '../../shared/pipeline/messages.js';
-import type { PipelineNotice } from '../../shared/pipeline/notices.js';
-import type { QueueDirectory } from '../../shared/queueNames.js';
-import { SQS_LIMITS } from '../../shared/queues.js';
+import type { AuditEvent } from '../../shared/events/auditEvent.js';
+import type { PipelineNotice } from '../../shared/observability/notices.js';
+import { type FanOutDeps, fanOut } from '../../shared/pipeline/ingest.js';
+import { newDeliveryMessage } from '../../shared/pipeline/messages/index.js';
+import type { QueueDirectory } from '../../shared/sqs/queueNames.js';
+import { SQS_LIMITS } from '../../shared/sqs/queues.js';
 import {
   auditEvent,
   configFromYaml,

@@ -9,30 +9,31 @@ import { randomBytes } from 'node:crypto';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
-import { exportLocator, exportsByName } from '../../lambdas/runtime.js';
 import { toSqsEvent } from '../../local/eventSource.js';
 import { createPipelineQueues } from '../../local/pipeline.js';
+import { exportsByName } from '../../shared/config/exportsByName.js';
 import type { ExportConfig, ObservabilityConfig } from '../../shared/config/types.js';
+import type { PipelineNotice } from '../../shared/observability/notices.js';
 import { deliverRecords } from '../../shared/pipeline/delivery/engine.js';
 import type { DeliveryDeps } from '../../shared/pipeline/delivery/types.js';
-import { ExportGuards } from '../../shared/pipeline/exportGuards.js';
+import { ExportGuards } from '../../shared/pipeline/flowControl/exportGuards.js';
 import {
   announceTransition,
   exportPausedAuditId,
   retryPendingRaise,
-} from '../../shared/pipeline/exportPaused.js';
+} from '../../shared/pipeline/flowControl/exportPaused.js';
+import { holdRecord } from '../../shared/pipeline/flowControl/pacing.js';
 import {
   type DeadLetter,
   type DeliveryMessage,
   newDeliveryMessage,
-} from '../../shared/pipeline/messages.js';
-import type { PipelineNotice } from '../../shared/pipeline/notices.js';
-import { holdRecord } from '../../shared/pipeline/pacing.js';
-import type { QueueDirectory } from '../../shared/queueNames.js';
-import { maxReceiveCountFor } from '../../shared/queueSettings.js';
-import { sendMessage } from '../../shared/queues.js';
-import { SecretStoreError } from '../../shared/secretErrors.js';
-import { EnvSecretResolver, type SecretResolver } from '../../shared/secrets.js';
+} from '../../shared/pipeline/messages/index.js';
+import { SecretStoreError } from '../../shared/secrets/errors.js';
+import { EnvSecretResolver, type SecretResolver } from '../../shared/secrets/resolvers.js';
+import type { QueueDirectory } from '../../shared/sqs/queueNames.js';
+import { exportLocator } from '../../shared/sqs/queueNames.js';
+import { maxReceiveCountFor } from '../../shared/sqs/queueSettings.js';
+import { sendMessage } from '../../shared/sqs/queues.js';
 import { withExportKeys } from '../helpers/flowControl.js';
 import {
   auditEvent,

@@ -4,9 +4,9 @@
  * client, and accepted; the destinations' error answers classified as the presets promise.
  */
 import type { ExportConfig } from '../../shared/config/types.js';
-import type { AuditEvent } from '../../shared/events.js';
-import { prepareRequest } from '../../shared/prepareRequest.js';
-import { classifyFor, type PresetVerdict } from '../../shared/presets/index.js';
+import type { AuditEvent } from '../../shared/events/auditEvent.js';
+import { prepareRequest } from '../../shared/request/prepareRequest.js';
+import { classifyFor, type PresetVerdict } from '../../shared/request/presets/index.js';
 import {
   type Destination,
   type DestinationReceiver,

@@ -6,8 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse, stringify } from 'yaml';
-import type { DeadLetter } from '../../shared/pipeline/messages.js';
-import { EnvSecretResolver } from '../../shared/secrets.js';
+import type { DeadLetter } from '../../shared/pipeline/messages/index.js';
+import { EnvSecretResolver } from '../../shared/secrets/resolvers.js';
 import {
   type DestinationReceiver,
   startDestinationReceiver,

@@ -10,7 +10,7 @@ import {
   SQS_LIMITS,
   sendMessage,
   sendMessages,
-} from '../../shared/queues.js';
+} from '../../shared/sqs/queues.js';
 import { drainQueue, queueDepth } from '../helpers/pipeline.js';
 import { useTestStack } from '../helpers/testStack.js';
 

@@ -6,9 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import type { DeadLetter } from '../../shared/pipeline/messages.js';
-import { deliveryId } from '../../shared/pipeline/messages.js';
-import { EnvSecretResolver } from '../../shared/secrets.js';
+import type { DeadLetter } from '../../shared/pipeline/messages/index.js';
+import { deliveryId } from '../../shared/pipeline/messages/index.js';
+import { EnvSecretResolver } from '../../shared/secrets/resolvers.js';
 import { auditEvent, waitUntil } from '../helpers/pipeline.js';
 import { type RecordedRequest, sequence } from '../helpers/receivers.js';
 import { useTestStack } from '../helpers/testStack.js';

@@ -14,12 +14,16 @@ import { handler } from '../../lambdas/delivery.js';
 import { lambdaContext } from '../../local/lambdaContext.js';
 import { createPipelineQueues } from '../../local/pipeline.js';
 import { LOCAL_CREDENTIALS, localSqsClient, startEmbeddedSqs } from '../../local/sqsServer.js';
-import { createHttpClient, defaultHttpClient, type HttpClient } from '../../shared/http.js';
-import { guardedConnector, guardedHttpClient } from '../../shared/networkGuard.js';
-import type { DeadLetter } from '../../shared/pipeline/messages.js';
-import { newDeliveryMessage } from '../../shared/pipeline/messages.js';
-import { queueNames } from '../../shared/queueNames.js';
-import { sendMessage } from '../../shared/queues.js';
+import type { DeadLetter } from '../../shared/pipeline/messages/index.js';
+import { newDeliveryMessage } from '../../shared/pipeline/messages/index.js';
+import { queueNames } from '../../shared/sqs/queueNames.js';
+import { sendMessage } from '../../shared/sqs/queues.js';
+import {
+  createHttpClient,
+  defaultHttpClient,
+  type HttpClient,
+} from '../../shared/transport/http.js';
+import { guardedConnector, guardedHttpClient } from '../../shared/transport/networkGuard.js';
 import {
   auditEvent,
   configFromYaml,

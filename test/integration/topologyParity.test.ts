@@ -19,8 +19,8 @@ import { LocalPipeline } from '../../local/pipeline.js';
 import { type EmbeddedSqsServer, localSqsClient, startEmbeddedSqs } from '../../local/sqsServer.js';
 import { loadConfigFile } from '../../shared/config/index.js';
 import type { ObservabilityConfig } from '../../shared/config/types.js';
-import { APP_PREFIX, type FunctionRole, functionName } from '../../shared/queueNames.js';
-import { EnvSecretResolver } from '../../shared/secrets.js';
+import { EnvSecretResolver } from '../../shared/secrets/resolvers.js';
+import { APP_PREFIX, type FunctionRole, functionName } from '../../shared/sqs/queueNames.js';
 import {
   configFromYaml,
   deployedSettings,

@@ -9,9 +9,9 @@
  * at one export and checks that each response is cut at the body cap and that the delivering
  * process's memory stays bounded.
  */
-import type { AuditEvent } from '../../shared/events.js';
-import type { DeadLetter } from '../../shared/pipeline/messages.js';
-import { deliveryId, RESPONSE_SNIPPET_BYTES } from '../../shared/pipeline/messages.js';
+import type { AuditEvent } from '../../shared/events/auditEvent.js';
+import type { DeadLetter } from '../../shared/pipeline/messages/index.js';
+import { deliveryId, RESPONSE_SNIPPET_BYTES } from '../../shared/pipeline/messages/index.js';
 import {
   type ExportSpec,
   exportsYaml,

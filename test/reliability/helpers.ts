@@ -5,8 +5,8 @@
  * sampler. Everything is on 127.0.0.1.
  */
 import { createServer } from 'node:net';
-import type { AuditEvent } from '../../shared/events.js';
-import type { DeadLetter } from '../../shared/pipeline/messages.js';
+import type { AuditEvent } from '../../shared/events/auditEvent.js';
+import type { DeadLetter } from '../../shared/pipeline/messages/index.js';
 import {
   type Receiver,
   type ReceiverBehaviour,

@@ -20,11 +20,11 @@ import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_STAGE } from '../../local/constants.js';
 import { localSqsClient } from '../../local/sqsServer.js';
-import type { AuditEvent } from '../../shared/events.js';
-import type { DeadLetter } from '../../shared/pipeline/messages.js';
-import { deliveryId } from '../../shared/pipeline/messages.js';
-import { queueNames } from '../../shared/queueNames.js';
-import { sendMessages } from '../../shared/queues.js';
+import type { AuditEvent } from '../../shared/events/auditEvent.js';
+import type { DeadLetter } from '../../shared/pipeline/messages/index.js';
+import { deliveryId } from '../../shared/pipeline/messages/index.js';
+import { queueNames } from '../../shared/sqs/queueNames.js';
+import { sendMessages } from '../../shared/sqs/queues.js';
 import { type CliRun, startCli } from '../helpers/cli.js';
 import {
   drainQueue,

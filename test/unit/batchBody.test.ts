@@ -10,7 +10,7 @@ import {
   batchId,
   joinBatch,
   splitBatch,
-} from '../../shared/pipeline/batchBody.js';
+} from '../../shared/pipeline/delivery/batchBody.js';
 import { configFromYaml, exportsYaml } from '../helpers/pipeline.js';
 
 const archiveExport = async (

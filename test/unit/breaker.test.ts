@@ -2,7 +2,7 @@
  * The failure-rate breaker as a state machine on an injected clock: when it opens, what it lets
  * through while open and half-open, and how a probe ends the pause.
  */
-import { type BreakerSettings, CircuitBreaker } from '../../shared/pipeline/breaker.js';
+import { type BreakerSettings, CircuitBreaker } from '../../shared/pipeline/flowControl/breaker.js';
 
 const SETTINGS: BreakerSettings = {
   failureRate: 0.5,

@@ -4,7 +4,7 @@
  * `{ secrets: [...] }`, the headers signing owns, and the variables an export then needs.
  */
 import { formatIssue, parseConfig } from '../../shared/config/index.js';
-import { exportVariableNames } from '../../shared/variables.js';
+import { exportVariableNames } from '../../shared/request/variables.js';
 
 /** A one-export config whose webhook has `signing` (YAML lines, indented) and extra headers. */
 const configWith = (signingLines: string, headerLines = ''): string =>

@@ -3,7 +3,7 @@
  * explanation a dead letter carries.
  */
 import type { ExportConfig } from '../../shared/config/types.js';
-import { expiredBecause, formatDuration } from '../../shared/pipeline/eventAge.js';
+import { expiredBecause, formatDuration } from '../../shared/pipeline/flowControl/eventAge.js';
 import { auditEvent, configFromYaml, exportsYaml } from '../helpers/pipeline.js';
 
 const NOW = new Date('2026-04-17T12:00:00Z');

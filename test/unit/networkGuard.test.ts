@@ -1,6 +1,6 @@
 /** The address rules of the SSRF guard, as a table; the guard on real connections is in
  * test/integration/networkGuard.test.ts. */
-import { isBlockedAddress } from '../../shared/networkGuard.js';
+import { isBlockedAddress } from '../../shared/transport/networkGuard.js';
 
 describe('Function: isBlockedAddress()', () => {
   it.each([

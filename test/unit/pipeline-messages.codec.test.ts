@@ -3,7 +3,7 @@
  * letter, webhook.dlq event, malformed record) what is written reads back the same, and each
  * kind of invalid body is refused with its problem, never a throw.
  */
-import type { SendResult } from '../../shared/http.js';
+
 import {
   buildDeadLetter,
   type DeadLetter,
@@ -23,7 +23,8 @@ import {
   readDlqEvent,
   readMalformedMessage,
   replayMessage,
-} from '../../shared/pipeline/messages.js';
+} from '../../shared/pipeline/messages/index.js';
+import type { SendResult } from '../../shared/transport/http.js';
 import { auditEvent } from '../helpers/pipeline.js';
 
 const NOW = new Date('2026-04-17T10:20:00.000Z');

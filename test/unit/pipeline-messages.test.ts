@@ -2,7 +2,7 @@
  * Message shapes and derived ids: delivery ids stable per (audit_id, export), the webhook.dlq
  * event built from a dead letter, and UTF-8 safe truncation.
  */
-import { validateEvent } from '../../shared/events.js';
+import { validateEvent } from '../../shared/events/auditEvent.js';
 import {
   type DeadLetter,
   DLQ_EVENT_KIND,
@@ -12,7 +12,7 @@ import {
   MESSAGE_VERSION,
   newDeliveryMessage,
   truncateUtf8,
-} from '../../shared/pipeline/messages.js';
+} from '../../shared/pipeline/messages/index.js';
 import { auditEvent } from '../helpers/pipeline.js';
 
 const deadLetterFor = (overrides: Partial<DeadLetter> = {}): DeadLetter => {

@@ -1,5 +1,5 @@
-import type { SendResult } from '../../shared/http.js';
-import { classifyFor, type PresetName } from '../../shared/presets/index.js';
+import { classifyFor, type PresetName } from '../../shared/request/presets/index.js';
+import type { SendResult } from '../../shared/transport/http.js';
 import { presetExport } from '../helpers/presetExports.js';
 
 /** A received answer, as `http.ts` describes it. */

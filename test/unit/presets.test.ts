@@ -1,16 +1,20 @@
 import { configVariableNames, parseConfig } from '../../shared/config/index.js';
-import { prepareRequest } from '../../shared/prepareRequest.js';
-import { describeBody, effectiveFormat, presetAdvice } from '../../shared/presets/advice.js';
+import { syntheticEvent } from '../../shared/events/syntheticEvent.js';
+import { prepareRequest } from '../../shared/request/prepareRequest.js';
+import {
+  describeBody,
+  effectiveFormat,
+  presetAdvice,
+} from '../../shared/request/presets/advice.js';
 import {
   detectPreset,
   exportWithPreset,
   PRESET_NAMES,
   PRESETS,
   SLACK_HOSTS,
-} from '../../shared/presets/index.js';
-import { syntheticEvent } from '../../shared/syntheticEvent.js';
-import { bodyForExport, templateParseCount } from '../../shared/template.js';
-import { exportVariableNames, findVariableReferences } from '../../shared/variables.js';
+} from '../../shared/request/presets/index.js';
+import { bodyForExport, templateParseCount } from '../../shared/request/template.js';
+import { exportVariableNames, findVariableReferences } from '../../shared/request/variables.js';
 import { auditEvent } from '../helpers/pipeline.js';
 import { PRESET_VARIABLES, presetExport, stressEvents } from '../helpers/presetExports.js';
 

@@ -7,7 +7,7 @@ import {
   messageBytes,
   type OutgoingMessage,
   SQS_LIMITS,
-} from '../../shared/queues.js';
+} from '../../shared/sqs/queues.js';
 
 const KIB = 1024;
 

@@ -4,7 +4,7 @@
  * gets two sends closer than the interval.
  */
 import fc from 'fast-check';
-import { BOOKING_GRACE_MS, RateLimiter } from '../../shared/pipeline/rateLimiter.js';
+import { BOOKING_GRACE_MS, RateLimiter } from '../../shared/pipeline/flowControl/rateLimiter.js';
 
 const MAX_WAIT_MS = 500;
 const FRESH = { maxWaitMs: MAX_WAIT_MS, returning: false };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { DEFAULTS, type RetryConfig } from '../../shared/config/types.js';
-import { ERROR_CLASSES, type ErrorClass, type SendResult } from '../../shared/http.js';
+import { ERROR_CLASSES, type ErrorClass, type SendResult } from '../../shared/transport/http.js';
 import {
   backoffDelaySeconds,
   CLASSIFICATION,
@@ -8,7 +8,7 @@ import {
   ERROR_CLASS_OUTCOMES,
   parseRetryAfter,
   STATUS_RULES,
-} from '../../shared/retry.js';
+} from '../../shared/transport/retry.js';
 
 const statusResult = (status: number, extra: Partial<SendResult> = {}): SendResult => ({
   status,

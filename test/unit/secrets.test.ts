@@ -4,8 +4,16 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { MissingVariableError, SecretStoreError, SecretsError } from '../../shared/secretErrors.js';
-import { EnvSecretResolver, SSM_BATCH_LIMIT, SsmSecretResolver } from '../../shared/secrets.js';
+import {
+  MissingVariableError,
+  SecretStoreError,
+  SecretsError,
+} from '../../shared/secrets/errors.js';
+import {
+  EnvSecretResolver,
+  SSM_BATCH_LIMIT,
+  SsmSecretResolver,
+} from '../../shared/secrets/resolvers.js';
 
 const PREFIX = '/tappass-webhooks/dev';
 

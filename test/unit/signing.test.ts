@@ -7,9 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { ExportConfig } from '../../shared/config/types.js';
 import { DEFAULTS } from '../../shared/config/types.js';
-import { deliveryId } from '../../shared/pipeline/messages.js';
-import { IDEMPOTENCY_HEADER, prepareRequest } from '../../shared/prepareRequest.js';
-import { MissingVariableError } from '../../shared/secretErrors.js';
+import { deliveryId } from '../../shared/pipeline/messages/index.js';
+import { IDEMPOTENCY_HEADER, prepareRequest } from '../../shared/request/prepareRequest.js';
 import {
   maskSignatures,
   SigningSecretError,
@@ -18,7 +17,8 @@ import {
   signingHeaders,
   signingKey,
   WEBHOOK_HEADERS,
-} from '../../shared/signing.js';
+} from '../../shared/request/signing.js';
+import { MissingVariableError } from '../../shared/secrets/errors.js';
 import { auditEvent } from '../helpers/pipeline.js';
 
 /** A Standard Webhooks secret: whsec_ + base64 of 32 random bytes. */

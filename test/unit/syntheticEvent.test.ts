@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { SEVERITIES, type Severity, validateEvent } from '../../shared/events.js';
-import { matchesFilters } from '../../shared/filter.js';
-import { syntheticEvent } from '../../shared/syntheticEvent.js';
+import { SEVERITIES, type Severity, validateEvent } from '../../shared/events/auditEvent.js';
+import { matchesFilters } from '../../shared/events/filter.js';
+import { syntheticEvent } from '../../shared/events/syntheticEvent.js';
 
 describe('Function: syntheticEvent()', () => {
   it('builds a valid test event without an export', () => {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { compileBody } from '../../shared/template.js';
+import { compileBody } from '../../shared/request/template.js';
 import { SEED_PAGERDUTY_TEMPLATE, templateEvent } from '../helpers/templateFixtures.js';
 
 /** Pieces that break naive JSON templating, mixed into otherwise random strings. */

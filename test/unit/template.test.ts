@@ -1,10 +1,10 @@
-import { MissingVariableError } from '../../shared/secretErrors.js';
 import {
   bodyForExport,
   compileBody,
   TemplateError,
   templateParseCount,
-} from '../../shared/template.js';
+} from '../../shared/request/template.js';
+import { MissingVariableError } from '../../shared/secrets/errors.js';
 import {
   exportWithTemplate,
   SEED_PAGERDUTY_TEMPLATE,

@@ -1,6 +1,10 @@
 import fc from 'fast-check';
-import { compileBody } from '../../shared/template.js';
-import { slackEscape, TemplateFilterError, truncateChars } from '../../shared/templateFilters.js';
+import { compileBody } from '../../shared/request/template.js';
+import {
+  slackEscape,
+  TemplateFilterError,
+  truncateChars,
+} from '../../shared/request/templateFilters.js';
 import { auditEvent } from '../helpers/pipeline.js';
 
 const endsWithHighSurrogate = (text: string): boolean => {

@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import { MissingVariableError } from '../../shared/secretErrors.js';
 import {
   exportVariableNames,
   findMalformedReferences,
@@ -9,7 +8,8 @@ import {
   redactSecrets,
   secretForms,
   substituteVariables,
-} from '../../shared/variables.js';
+} from '../../shared/request/variables.js';
+import { MissingVariableError } from '../../shared/secrets/errors.js';
 import { exportWithTemplate, SEED_PAGERDUTY_TEMPLATE } from '../helpers/templateFixtures.js';
 
 describe('Function: findVariableReferences()', () => {

@@ -19,18 +19,22 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import type { ExportConfig } from '../../config/types.js';
-import type { OutgoingRequest, SendResult } from '../../http.js';
-import { clientForExport } from '../../networkGuard.js';
-import { prepareRequest } from '../../prepareRequest.js';
-import { classifyFor, type PresetVerdict } from '../../presets/index.js';
-import { backoffDelaySeconds } from '../../retry.js';
-import { exportVariableNames } from '../../variables.js';
-import { batchElement } from '../batchBody.js';
-import { expiredBecause } from '../eventAge.js';
-import type { ExportGuards } from '../exportGuards.js';
-import { type AnnounceContext, announceTransition, retryPendingRaise } from '../exportPaused.js';
-import { DEAD_LETTER_REASONS, nextAttemptMessage, readDeliveryMessage } from '../messages.js';
-import type { PipelineNotice } from '../notices.js';
+import type { PipelineNotice } from '../../observability/notices.js';
+import { prepareRequest } from '../../request/prepareRequest.js';
+import { classifyFor, type PresetVerdict } from '../../request/presets/index.js';
+import { exportVariableNames } from '../../request/variables.js';
+import type { OutgoingRequest, SendResult } from '../../transport/http.js';
+import { clientForExport } from '../../transport/networkGuard.js';
+import { backoffDelaySeconds } from '../../transport/retry.js';
+import { expiredBecause } from '../flowControl/eventAge.js';
+import type { ExportGuards } from '../flowControl/exportGuards.js';
+import {
+  type AnnounceContext,
+  announceTransition,
+  retryPendingRaise,
+} from '../flowControl/exportPaused.js';
+import { DEAD_LETTER_REASONS, nextAttemptMessage, readDeliveryMessage } from '../messages/index.js';
+import { batchElement } from './batchBody.js';
 import { preparationFailureOf } from './failures.js';
 import { groupsOf, requestForGroup } from './groups.js';
 import { type Settled, settle, settleMalformed } from './settle.js';

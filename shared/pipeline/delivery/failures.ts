@@ -6,11 +6,12 @@
  * so a template error is a `render` dead letter, a `template` test failure and a `render`
  * command error alike.
  */
-import { MissingVariableError, SecretsError } from '../../secretErrors.js';
-import { SigningSecretError } from '../../signing.js';
-import { TemplateError } from '../../template.js';
-import { BatchElementError } from '../batchBody.js';
-import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../messages.js';
+
+import { SigningSecretError } from '../../request/signing.js';
+import { TemplateError } from '../../request/template.js';
+import { MissingVariableError, SecretsError } from '../../secrets/errors.js';
+import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../messages/index.js';
+import { BatchElementError } from './batchBody.js';
 
 /** What kind of preparation failure an error is; the test invocation's error codes too. */
 const PREPARATION_FAILURES = {

@@ -5,15 +5,15 @@
  * engine runs the same phases on a group whatever its size.
  */
 import type { ExportConfig } from '../../config/types.js';
-import type { OutgoingRequest } from '../../http.js';
-import { signingHeaders, WEBHOOK_HEADERS } from '../../signing.js';
+import { signingHeaders, WEBHOOK_HEADERS } from '../../request/signing.js';
+import type { OutgoingRequest } from '../../transport/http.js';
 import {
   BATCH_CONTENT_TYPES,
   batchEncodingOf,
   batchId,
   joinBatch,
   splitBatch,
-} from '../batchBody.js';
+} from './batchBody.js';
 import type { PreparedItem } from './types.js';
 
 /** Per-event headers of a prepared request that do not describe a batch. */

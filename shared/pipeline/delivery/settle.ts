@@ -5,14 +5,19 @@
  * it comes back and is decided again.
  */
 import type { ExportConfig } from '../../config/types.js';
-import { changeVisibility, type OutgoingMessage, SQS_LIMITS, sendMessages } from '../../queues.js';
+import {
+  changeVisibility,
+  type OutgoingMessage,
+  SQS_LIMITS,
+  sendMessages,
+} from '../../sqs/queues.js';
+import { HOLD_OUTCOMES, holdRecord } from '../flowControl/pacing.js';
 import {
   buildDeadLetter,
   DEAD_LETTER_REASONS,
   malformedMessage,
   malformedRecord,
-} from '../messages.js';
-import { HOLD_OUTCOMES, holdRecord } from '../pacing.js';
+} from '../messages/index.js';
 import type { DeliveryDeps, Item, MalformedRecord, Outcome, UnexpectedFailure } from './types.js';
 
 /** Visibility changes and holds in flight at once: a batch can hold 10,000 records. */

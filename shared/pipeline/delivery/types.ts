@@ -6,13 +6,13 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import type { ExportConfig } from '../../config/types.js';
-import type { HttpClient, OutgoingRequest, SendResult } from '../../http.js';
-import type { PresetOptions } from '../../presets/index.js';
-import type { QueueDirectory } from '../../queueNames.js';
-import type { SecretResolver } from '../../secrets.js';
-import type { ExportGuards } from '../exportGuards.js';
-import type { DeadLetterReason, DeliveryMessage } from '../messages.js';
-import type { NoticeSink } from '../notices.js';
+import type { NoticeSink } from '../../observability/notices.js';
+import type { PresetOptions } from '../../request/presets/index.js';
+import type { SecretResolver } from '../../secrets/resolvers.js';
+import type { QueueDirectory } from '../../sqs/queueNames.js';
+import type { HttpClient, OutgoingRequest, SendResult } from '../../transport/http.js';
+import type { ExportGuards } from '../flowControl/exportGuards.js';
+import type { DeadLetterReason, DeliveryMessage } from '../messages/index.js';
 
 /** The clients, config and settings of a delivery function instance. */
 interface DeliveryDeps {
@@ -38,7 +38,7 @@ interface DeliveryDeps {
    */
   readonly infraRetrySeconds?: number;
   /**
-   * The breakers and rate limiters of this handler instance (shared/pipeline/exportGuards.ts);
+   * The breakers and rate limiters of this handler instance (shared/pipeline/flowControl/exportGuards.ts);
    * absent: neither applies. `max_event_age_seconds` applies either way.
    */
   readonly guards?: ExportGuards;

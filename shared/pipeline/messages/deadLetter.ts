@@ -4,10 +4,10 @@
  * (reason `redrive`). So a dead letter has the same fields whichever path made it.
  */
 
-import type { SendResult } from '../../http.js';
-import type { OutgoingMessage } from '../../queues.js';
-import { sqsText } from '../../queues.js';
-import { redactSecrets } from '../../variables.js';
+import { redactSecrets } from '../../request/variables.js';
+import type { OutgoingMessage } from '../../sqs/queues.js';
+import { sqsText } from '../../sqs/queues.js';
+import type { SendResult } from '../../transport/http.js';
 import {
   type DeadLetterReason,
   MESSAGE_KINDS,

@@ -4,8 +4,8 @@
  * resolved secret: a delivery message holds the event and the export name only.
  */
 import { createHash } from 'node:crypto';
-import type { AuditEvent } from '../../events.js';
-import { SQS_LIMITS } from '../../queues.js';
+import type { AuditEvent } from '../../events/auditEvent.js';
+import { SQS_LIMITS } from '../../sqs/queues.js';
 import { MESSAGE_VERSION } from './constants.js';
 import type { DeadLetter, DeliveryMessage } from './schemas.js';
 

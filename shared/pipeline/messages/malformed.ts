@@ -3,8 +3,8 @@
  * came, why it could not be read, and where it was found. On a queue it travels as that body
  * with the other fields as string attributes, so an operator sees the original bytes.
  */
-import type { OutgoingMessage } from '../../queues.js';
-import { sqsText } from '../../queues.js';
+import type { OutgoingMessage } from '../../sqs/queues.js';
+import { sqsText } from '../../sqs/queues.js';
 import { DEAD_LETTER_REASONS, MESSAGE_KINDS, MESSAGE_VERSION } from './constants.js';
 import type { MalformedRecord } from './schemas.js';
 

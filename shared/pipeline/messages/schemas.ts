@@ -9,7 +9,7 @@
  * it came: unknown fields of an event pass through untouched.
  */
 import { z } from 'zod';
-import { type AuditEvent, validateEvent } from '../../events.js';
+import { type AuditEvent, validateEvent } from '../../events/auditEvent.js';
 import {
   DEAD_LETTER_REASONS,
   DLQ_EVENT_KIND,

@@ -1,0 +1,257 @@
+/**
+ * What the pipeline's notices become on Lambda: structured JSON logs (Powertools Logger) with
+ * `audit_id` and `export` as keys, and EMF metrics (Powertools Metrics) per export, buffered
+ * during an invocation and written once at its end. The local
+ * stack and tests pass their own sinks instead; the core never logs by itself.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { NoticeSink, PipelineNotice } from './notices.js';
+
+const SERVICE_NAME = 'tappass-webhooks';
+/** CloudWatch namespace of every metric; the dashboard and alarms read it. */
+const METRICS_NAMESPACE = 'TapPassWebhooks';
+
+/** Metric names, shared with the CDK dashboard and alarms. */
+const METRIC_NAMES = {
+  delivered: 'Delivered',
+  retried: 'Retried',
+  deadLettered: 'DeadLettered',
+  latency: 'DeliveryLatency',
+  eventsIngested: 'EventsIngested',
+  eventsParked: 'EventsParked',
+  deferred: 'Deferred',
+  dlqEventsRaised: 'DlqEventsRaised',
+  exportsPaused: 'ExportPaused',
+  batchRequests: 'BatchRequests',
+} as const;
+
+interface Observability {
+  readonly logger: Logger;
+  /** Metrics without an export dimension (ingest counts). */
+  readonly metrics: Metrics;
+  readonly notify: NoticeSink;
+  /** Writes every buffered metric as EMF; the handlers call it at the end of an invocation. */
+  flushMetrics(): void;
+}
+
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
+
+/**
+ * Buffers per-export metrics in one Metrics instance per export (the export is a default
+ * dimension), so an invocation writes one EMF record per export instead of one per value.
+ */
+class ExportMetrics {
+  readonly #byExport = new Map<string, Metrics>();
+
+  constructor(readonly create: (exportName: string) => Metrics) {}
+
+  add(exportName: string, name: string, unit: Unit, value: number): void {
+    let metrics = this.#byExport.get(exportName);
+    if (!metrics) {
+      metrics = this.create(exportName);
+      this.#byExport.set(exportName, metrics);
+    }
+    metrics.addMetric(name, unit, value);
+  }
+
+  flush(): void {
+    for (const metrics of this.#byExport.values()) {
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    }
+  }
+}
+
+const logNotice = (logger: Logger, notice: PipelineNotice): void => {
+  switch (notice.type) {
+    case 'fanned_out':
+      logger.debug('fanned out', { ...notice });
+      return;
+    case 'event_parked':
+      logger.warn('invalid event parked in the ingest dead-letter queue', {
+        message_id: notice.sourceMessageId,
+        audit_id: notice.auditId,
+        reason: notice.reason,
+        detail: notice.detail,
+      });
+      return;
+    case 'attempt':
+      logger.info('delivery attempt', {
+        export: notice.export,
+        audit_id: notice.auditId,
+        attempt: notice.attempt,
+        max_attempts: notice.maxAttempts,
+        status: notice.status,
+        error_class: notice.errorClass,
+        latency_ms: notice.latencyMs,
+        outcome: notice.outcome,
+      });
+      return;
+    case 'retry_scheduled':
+      logger.info('retry scheduled', {
+        export: notice.export,
+        audit_id: notice.auditId,
+        next_attempt: notice.nextAttempt,
+        delay_seconds: notice.delaySeconds,
+      });
+      return;
+    case 'dead_lettered':
+      logger.error('delivery dead-lettered', {
+        export: notice.export,
+        audit_id: notice.auditId,
+        reason: notice.reason,
+        detail: notice.detail,
+        attempts: notice.attempts,
+      });
+      return;
+    case 'deferred':
+      logger.warn('delivery deferred without spending an attempt', {
+        export: notice.export,
+        audit_id: notice.auditId,
+        why: notice.why,
+        visible_again_in_seconds: notice.visibleAgainInSeconds,
+      });
+      return;
+    case 'dlq_event_raised':
+      logger.info('webhook.dlq event raised', {
+        export: notice.export,
+        audit_id: notice.auditId,
+        dlq_audit_id: notice.dlqAuditId,
+      });
+      return;
+    case 'export_paused':
+      logger.error('export paused by its breaker; deliveries wait on the queue', {
+        export: notice.export,
+        reason: notice.reason,
+        failure_rate: notice.failureRate,
+        attempts: notice.attempts,
+        failures: notice.failures,
+        paused_until: notice.pausedUntil,
+        raised_audit_id: notice.raisedAuditId,
+      });
+      return;
+    case 'export_resumed':
+      logger.info('export resumed: a probe delivery succeeded', {
+        export: notice.export,
+        paused_for_seconds: notice.pausedForSeconds,
+      });
+      return;
+    case 'batch_attempt':
+      logger.info('batch delivery attempt', {
+        export: notice.export,
+        events: notice.events,
+        bytes: notice.bytes,
+        attempt: notice.attempt,
+        max_attempts: notice.maxAttempts,
+        status: notice.status,
+        error_class: notice.errorClass,
+        latency_ms: notice.latencyMs,
+        outcome: notice.outcome,
+      });
+      return;
+    case 'dead_letter_archived':
+      logger.info('dead letter archived', {
+        export: notice.export,
+        audit_id: notice.auditId,
+        raised_dlq_event: notice.raised,
+      });
+      return;
+  }
+};
+
+const countNotice = (metrics: Metrics, perExport: ExportMetrics, notice: PipelineNotice): void => {
+  switch (notice.type) {
+    case 'fanned_out':
+      metrics.addMetric(METRIC_NAMES.eventsIngested, MetricUnit.Count, notice.events);
+      return;
+    case 'event_parked':
+      metrics.addMetric(METRIC_NAMES.eventsParked, MetricUnit.Count, 1);
+      return;
+    case 'attempt':
+      perExport.add(notice.export, METRIC_NAMES.latency, MetricUnit.Milliseconds, notice.latencyMs);
+      if (notice.outcome === 'success') {
+        perExport.add(notice.export, METRIC_NAMES.delivered, MetricUnit.Count, 1);
+      }
+      return;
+    case 'retry_scheduled':
+      perExport.add(notice.export, METRIC_NAMES.retried, MetricUnit.Count, 1);
+      return;
+    case 'dead_lettered':
+      perExport.add(notice.export, METRIC_NAMES.deadLettered, MetricUnit.Count, 1);
+      return;
+    case 'deferred':
+      perExport.add(notice.export, METRIC_NAMES.deferred, MetricUnit.Count, 1);
+      return;
+    case 'dlq_event_raised':
+      perExport.add(notice.export, METRIC_NAMES.dlqEventsRaised, MetricUnit.Count, 1);
+      return;
+    case 'export_paused':
+      // Only new pauses: a failed probe continues the same one.
+      if (notice.raisedAuditId !== undefined || notice.reason !== 'probe_failed') {
+        perExport.add(notice.export, METRIC_NAMES.exportsPaused, MetricUnit.Count, 1);
+      }
+      return;
+    case 'batch_attempt':
+      perExport.add(notice.export, METRIC_NAMES.batchRequests, MetricUnit.Count, 1);
+      perExport.add(notice.export, METRIC_NAMES.latency, MetricUnit.Milliseconds, notice.latencyMs);
+      if (notice.outcome === 'success') {
+        perExport.add(notice.export, METRIC_NAMES.delivered, MetricUnit.Count, notice.events);
+      }
+      return;
+    case 'export_resumed':
+    case 'dead_letter_archived':
+      return;
+  }
+};
+
+/**
+ * Logger, metrics and the notice sink that feeds them, for one function.
+ *
+ * @example
+ * const { logger, metrics, notify } = createObservability({ functionName: 'delivery' });
+ */
+const createObservability = (options: {
+  readonly functionName: string;
+  /** A dimension of every metric, so stages sharing an account keep their numbers apart. */
+  readonly stage?: string;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+}): Observability => {
+  const logger = options.logger ?? new Logger({ serviceName: SERVICE_NAME });
+  const stage = options.stage ?? process.env.TAPPASS_STAGE ?? 'local';
+  const metrics =
+    options.metrics ??
+    new Metrics({
+      namespace: METRICS_NAMESPACE,
+      serviceName: SERVICE_NAME,
+      functionName: options.functionName,
+      defaultDimensions: { stage },
+      logger,
+    });
+  const perExport = new ExportMetrics(
+    (exportName) =>
+      new Metrics({
+        namespace: METRICS_NAMESPACE,
+        serviceName: SERVICE_NAME,
+        defaultDimensions: { stage, export: exportName },
+        logger,
+      }),
+  );
+  const notify: NoticeSink = (notice) => {
+    logNotice(logger, notice);
+    countNotice(metrics, perExport, notice);
+  };
+  return {
+    logger,
+    metrics,
+    notify,
+    flushMetrics: () => {
+      perExport.flush();
+      // An invocation with nothing to count (all deferred, say) writes nothing, not a warning.
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    },
+  };
+};
+
+export type { Observability };
+export { createObservability, METRIC_NAMES, METRICS_NAMESPACE, SERVICE_NAME };

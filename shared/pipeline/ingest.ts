@@ -1,0 +1,250 @@
+/**
+ * The ingest step: validate the audit events of a batch of ingest-queue records, match them
+ * against every export's filters and enqueue one delivery message per (event, matching export).
+ *
+ * It works on the whole batch rather than record by record so that messages from many records
+ * share `SendMessageBatch` requests (full batches of 10 under load). A record whose messages were
+ * not all accepted is reported as a batch item failure and comes back; its other messages may
+ * then be sent twice, which the stable delivery id lets receivers de-duplicate.
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
+import type { ObservabilityConfig } from '../config/types.js';
+import {
+  type AuditEvent,
+  formatEventProblems,
+  MAX_EVENT_BYTES,
+  validateEvent,
+} from '../events/auditEvent.js';
+import { matchesFilters } from '../events/filter.js';
+import type { NoticeSink } from '../observability/notices.js';
+import type { QueueDirectory } from '../sqs/queueNames.js';
+import { type OutgoingMessage, SQS_LIMITS, sendMessages, sqsText } from '../sqs/queues.js';
+import { newDeliveryMessage, truncateUtf8 } from './messages/index.js';
+
+/** Why an event was parked in the ingest dead-letter queue instead of being fanned out. */
+const PARK_REASONS = {
+  notJson: 'not_json',
+  invalidEvent: 'invalid_event',
+  tooLarge: 'too_large',
+  tooManyEvents: 'too_many_events',
+} as const;
+
+/**
+ * Most items one message may hold. Each invalid item becomes a parked message of its own, so
+ * without a cap one 256 KiB body of 100,000 numbers would take 10,000 SendMessageBatch calls:
+ * far past the function timeout, retried, and parked again on every retry. A larger array is
+ * parked whole instead.
+ */
+const MAX_EVENTS_PER_MESSAGE = 1_000;
+
+interface FanOutDeps {
+  readonly sqs: SQSClient;
+  readonly config: ObservabilityConfig;
+  readonly queues: QueueDirectory;
+  readonly notify: NoticeSink;
+}
+
+interface FanOutResult {
+  readonly batchItemFailures: SQSBatchItemFailure[];
+}
+
+/** A message to send, and the record it came from (to report failures per record). */
+interface PendingSend {
+  readonly queueUrl: string;
+  readonly recordId: string;
+  readonly message: OutgoingMessage;
+}
+
+/** Room left in a parked message for the original body after the reason attributes. */
+const PARKED_BODY_BYTES = SQS_LIMITS.messageBytes - 4 * 1024;
+
+/**
+ * The events of one record body: one event, or a JSON array of events (producers batch).
+ * Returns undefined when the body is not JSON.
+ */
+const decodeBody = (body: string): unknown[] | undefined => {
+  try {
+    const value: unknown = JSON.parse(body);
+    return Array.isArray(value) ? value : [value];
+  } catch {
+    return undefined;
+  }
+};
+
+/** The item as JSON text, or undefined when it is nested too deeply to serialise. */
+const itemText = (value: unknown): string | undefined => {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+};
+
+const auditIdOf = (value: unknown): string | undefined => {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const auditId = (value as Record<string, unknown>).audit_id;
+  return typeof auditId === 'string' ? auditId.slice(0, 200) : undefined;
+};
+
+/**
+ * A parked event: the original text (cut to fit, with its full size noted) and the reason as
+ * message attributes, so the ingest DLQ says why without anyone re-running validation.
+ */
+const parkedMessage = (
+  id: string,
+  original: string,
+  reason: string,
+  detail: string,
+  record: SQSRecord,
+  auditId: string | undefined,
+): OutgoingMessage => {
+  const originalBytes = Buffer.byteLength(original, 'utf8');
+  const body = truncateUtf8(original, PARKED_BODY_BYTES);
+  return {
+    id,
+    body: body.length > 0 ? body : '(empty)',
+    attributes: {
+      reason,
+      detail: sqsText(truncateUtf8(detail, 1024)),
+      source_message_id: record.messageId,
+      ...(auditId === undefined ? {} : { audit_id: sqsText(auditId) }),
+      ...(body.length < original.length
+        ? { truncated: 'true', original_bytes: String(originalBytes) }
+        : {}),
+    },
+  };
+};
+
+/** Plans every message of one record: deliveries for valid events, parking for the rest. */
+const planRecord = (record: SQSRecord, deps: FanOutDeps): PendingSend[] => {
+  const sends: PendingSend[] = [];
+  const park = (
+    index: number,
+    original: string,
+    reason: string,
+    detail: string,
+    value?: unknown,
+  ) => {
+    const auditId = auditIdOf(value);
+    deps.notify({
+      type: 'event_parked',
+      sourceMessageId: record.messageId,
+      ...(auditId === undefined ? {} : { auditId }),
+      reason,
+      detail,
+    });
+    sends.push({
+      queueUrl: deps.queues.ingestDlq,
+      recordId: record.messageId,
+      message: parkedMessage(
+        `${record.messageId}#${index}`,
+        original,
+        reason,
+        detail,
+        record,
+        auditId,
+      ),
+    });
+  };
+
+  const values = decodeBody(record.body);
+  if (values === undefined) {
+    park(0, record.body, PARK_REASONS.notJson, 'the message body is not valid JSON');
+    return sends;
+  }
+  if (values.length > MAX_EVENTS_PER_MESSAGE) {
+    const detail = `the message holds ${values.length} items; the limit is ${MAX_EVENTS_PER_MESSAGE} per message: send smaller arrays`;
+    park(0, record.body, PARK_REASONS.tooManyEvents, detail);
+    return sends;
+  }
+  let events = 0;
+  values.forEach((value, index) => {
+    const text = values.length === 1 ? record.body : itemText(value);
+    if (text === undefined) {
+      // Thousands of levels deep: JSON.stringify overflowed the stack. Validation is depth-capped
+      // and says where; the whole body is kept as the original text.
+      const validation = validateEvent(value);
+      const detail = validation.ok
+        ? 'nested too deeply to serialise'
+        : formatEventProblems(validation.problems);
+      park(index, record.body, PARK_REASONS.invalidEvent, detail, value);
+      return;
+    }
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > MAX_EVENT_BYTES) {
+      const detail = `the event is ${bytes} bytes; the limit is ${MAX_EVENT_BYTES}`;
+      park(index, text, PARK_REASONS.tooLarge, detail, value);
+      return;
+    }
+    const validation = validateEvent(value);
+    if (!validation.ok) {
+      park(index, text, PARK_REASONS.invalidEvent, formatEventProblems(validation.problems), value);
+      return;
+    }
+    events++;
+    sends.push(...deliveriesFor(validation.event, record, index, deps));
+  });
+  deps.notify({
+    type: 'fanned_out',
+    sourceMessageId: record.messageId,
+    events,
+    messages: sends.filter((send) => send.queueUrl !== deps.queues.ingestDlq).length,
+  });
+  return sends;
+};
+
+const deliveriesFor = (
+  event: AuditEvent,
+  record: SQSRecord,
+  index: number,
+  deps: FanOutDeps,
+): PendingSend[] =>
+  deps.config.exports
+    .filter((exportConfig) => matchesFilters(event, exportConfig.filters))
+    .map((exportConfig) => ({
+      queueUrl: deps.queues.delivery(exportConfig.name),
+      recordId: record.messageId,
+      message: {
+        id: `${record.messageId}#${index}#${exportConfig.name}`,
+        body: JSON.stringify(newDeliveryMessage(event, exportConfig.name)),
+      },
+    }));
+
+/**
+ * Fans a batch of ingest records out to the export delivery queues and parks invalid events.
+ *
+ * @example
+ * const { batchItemFailures } = await fanOut(event.Records, { sqs, config, queues, notify });
+ */
+const fanOut = async (records: readonly SQSRecord[], deps: FanOutDeps): Promise<FanOutResult> => {
+  const byQueue = new Map<string, PendingSend[]>();
+  for (const record of records) {
+    for (const send of planRecord(record, deps)) {
+      const list = byQueue.get(send.queueUrl) ?? [];
+      list.push(send);
+      byQueue.set(send.queueUrl, list);
+    }
+  }
+  const failedRecords = new Set<string>();
+  await Promise.all(
+    [...byQueue].map(async ([queueUrl, sends]) => {
+      const recordOf = new Map(sends.map((send) => [send.message.id, send.recordId]));
+      const outcome = await sendMessages(
+        deps.sqs,
+        queueUrl,
+        sends.map((send) => send.message),
+      );
+      for (const failure of outcome.failed) {
+        const recordId = recordOf.get(failure.id);
+        if (recordId !== undefined) failedRecords.add(recordId);
+      }
+    }),
+  );
+  return {
+    batchItemFailures: [...failedRecords].map((itemIdentifier) => ({ itemIdentifier })),
+  };
+};
+
+export type { FanOutDeps, FanOutResult };
+export { fanOut, MAX_EVENTS_PER_MESSAGE, PARK_REASONS };

@@ -1,0 +1,91 @@
+/**
+ * The "prepare" phase of a delivery: from an export, an event and the resolved variables to
+ * the exact HTTP request to send. Shared by the delivery function, `test-export` and `render`,
+ * so what the CLI shows is what the pipeline sends.
+ */
+import type { ExportConfig } from '../config/types.js';
+import type { AuditEvent } from '../events/auditEvent.js';
+import { deliveryId } from '../pipeline/messages/index.js';
+import type { OutgoingRequest } from '../transport/http.js';
+import { exportWithPreset, type PresetOptions } from './presets/index.js';
+import { signingHeaders, WEBHOOK_HEADERS } from './signing.js';
+import { bodyForExport } from './template.js';
+import { substituteVariables } from './variables.js';
+
+/** Sent with every request so receivers can tell where it came from. */
+const USER_AGENT = 'tappass-webhooks/0.1';
+
+/**
+ * Header carrying the delivery id: the same on every attempt of an (event, export) pair, so a
+ * receiver can de-duplicate what at-least-once delivery sends twice.
+ */
+const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+
+const CONTENT_TYPES = { json: 'application/json', text: 'text/plain; charset=utf-8' } as const;
+
+/** Options of {@link prepareRequest}. */
+interface PrepareRequestOptions {
+  /** How presets are chosen (tests pass their own Slack hosts). */
+  readonly presets?: PresetOptions;
+}
+
+const hasHeader = (headers: Readonly<Record<string, string>>, name: string): boolean =>
+  Object.keys(headers).some((key) => key.toLowerCase() === name.toLowerCase());
+
+/**
+ * Builds the request for one event. Throws `TemplateError` (render, invalid JSON),
+ * `MissingVariableError` and `SigningSecretError` (a signing secret's value cannot be a key);
+ * all are permanent for this event.
+ *
+ * The export's preset (named, or `slack` detected from the resolved URL) supplies the body
+ * template and headers the export does not set itself.
+ *
+ * Every request carries the delivery id twice, as `Idempotency-Key` and `webhook-id`; with
+ * `webhook.signing` also `webhook-timestamp` and `webhook-signature` (Standard Webhooks).
+ *
+ * @example
+ * const request = await prepareRequest(exportConfig, event, { PD_ROUTING_KEY: 'abc' });
+ */
+const prepareRequest = async (
+  configured: ExportConfig,
+  event: AuditEvent,
+  variables: Readonly<Record<string, string>>,
+  options: PrepareRequestOptions = {},
+): Promise<OutgoingRequest> => {
+  // The URL first: resolved, its host may imply the slack preset (see shared/request/presets/).
+  const url = substituteVariables(configured.webhook.url, variables, configured.name);
+  const exportConfig = exportWithPreset(configured, url, options.presets);
+  const { webhook } = exportConfig;
+  const body = await bodyForExport(exportConfig).render(event, variables);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(webhook.headers)) {
+    headers[name] = substituteVariables(value, variables, exportConfig.name);
+  }
+  if (!hasHeader(headers, 'content-type'))
+    headers['Content-Type'] = CONTENT_TYPES[exportConfig.format];
+  if (!hasHeader(headers, 'user-agent')) headers['User-Agent'] = USER_AGENT;
+  const id = deliveryId(event.audit_id, exportConfig.name);
+  if (!hasHeader(headers, IDEMPOTENCY_HEADER)) headers[IDEMPOTENCY_HEADER] = id;
+  // Sent signed or not: the Standard Webhooks name of the same id (see shared/request/signing.ts).
+  if (!hasHeader(headers, WEBHOOK_HEADERS.id)) headers[WEBHOOK_HEADERS.id] = id;
+  // Signed last, over the body exactly as it will be sent.
+  if (webhook.signing !== undefined) {
+    const signed = signingHeaders(webhook.signing, {
+      exportName: exportConfig.name,
+      id,
+      body,
+      variables,
+    });
+    Object.assign(headers, signed);
+  }
+  return {
+    method: webhook.method,
+    url,
+    headers,
+    body,
+    timeoutMs: webhook.timeout_seconds * 1000,
+  };
+};
+
+export type { PrepareRequestOptions };
+export { IDEMPOTENCY_HEADER, prepareRequest, USER_AGENT };

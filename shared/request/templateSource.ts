@@ -1,0 +1,200 @@
+/**
+ * The source rewrite that makes a body template JSON-safe, done once per template before
+ * Liquid parses it.
+ *
+ * Liquid knows nothing about JSON: `"summary": "{{agent_id}}"` with an agent id containing a
+ * quote would produce broken JSON, or let event data inject JSON keys. So for `format: json`
+ * we walk the template's literal text like a JSON lexer, tracking whether we are inside a JSON
+ * string literal, and give every `{{ expr }}` a private filter chosen by where it lands:
+ * - inside a string: the value escaped as JSON string content;
+ * - outside: the value as raw JSON (`{{event_json}}`, objects, numbers; strings quoted).
+ *
+ * `${VAR}` references in the literal text become outputs of a private scope key first, so
+ * they get the same escaping where they land and their values stay out of the parsed template
+ * (they are passed at render time, never at load time).
+ *
+ * The walk is linear: it does not follow `{% if %}` branches. A template whose branches leave
+ * the JSON lexer in different states may be escaped wrongly; the rendered body is parsed as
+ * JSON before it is sent, so such a template fails loudly instead of sending garbage.
+ */
+import { type Liquid, Tokenizer, type TopLevelToken, TypeGuards } from 'liquidjs';
+import type { BodyFormat } from '../config/types.js';
+
+/** Names of the private filters and scope key the rewrite targets (see `shared/request/template.ts`). */
+const PRIVATE_NAMES = {
+  /** Value escaped as JSON string content. */
+  stringFilter: '__tappass_json_string',
+  /** Value as raw JSON text. */
+  valueFilter: '__tappass_json_value',
+  /** Scope key holding the resolved `${VAR}` values; set last, so no event field can shadow it. */
+  varsKey: '__tappass_vars',
+} as const;
+
+/** Tags that read other templates: there are none (no file system), so say so up front. */
+const FILE_TAGS = new Set(['include', 'render', 'layout']);
+
+/** Tags that write a value without an output token, so the JSON escaping cannot reach them. */
+const UNESCAPED_OUTPUT_TAGS = new Set(['echo', 'cycle']);
+
+const REFERENCE_AT = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/y;
+const REFERENCE_ANYWHERE = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/;
+
+/** Why a template cannot be rewritten, with the 0-based offset in the template. */
+interface SourceProblem {
+  readonly offset: number;
+  readonly message: string;
+}
+
+type RewriteResult = { ok: true; source: string } | { ok: false; problem: SourceProblem };
+
+/** Where an output lands in the rendered body. */
+type Landing = 'text' | 'json-string' | 'json-value';
+
+const filterFor = (landing: Landing): string =>
+  landing === 'json-string'
+    ? ` | ${PRIVATE_NAMES.stringFilter}`
+    : landing === 'json-value'
+      ? ` | ${PRIVATE_NAMES.valueFilter}`
+      : '';
+
+const variableOutput = (name: string, landing: Landing): string =>
+  `{{ ${PRIVATE_NAMES.varsKey}.${name}${filterFor(landing)} }}`;
+
+/** The first word of each line of a `{% liquid %}` tag: the tags it runs. */
+const liquidTagNames = (args: string): string[] =>
+  args
+    .split(/\r?\n/)
+    .map((line) => line.trim().split(/\s+/)[0] ?? '')
+    .filter((name) => name !== '');
+
+/** The tags a tag token runs: itself, plus every line of a `{% liquid %}` tag. */
+const tagNames = (name: string, args: string): string[] =>
+  name === 'liquid' ? liquidTagNames(args) : [name];
+
+/** Checks a tag against what templates may do; returns the problem, if any. */
+const checkTag = (names: readonly string[], format: BodyFormat): string | undefined => {
+  for (const name of names) {
+    if (FILE_TAGS.has(name)) {
+      return `{% ${name} %} is not available: templates cannot read other templates or files; inline the content instead`;
+    }
+    if (format === 'json' && UNESCAPED_OUTPUT_TAGS.has(name)) {
+      return `{% ${name} %} is not available with format: json because its output cannot be JSON-escaped; use {{ ... }} instead`;
+    }
+  }
+  return undefined;
+};
+
+/**
+ * Rewrites a template's source for the given format (see the file comment).
+ *
+ * @example
+ * rewriteTemplateSource('{"a": "{{x}}", "b": {{event_json}}}', 'json', liquid);
+ * // { ok: true, source: '{"a": "{{x | __tappass_json_string}}", "b": {{event_json | __tappass_json_value}}}' }
+ */
+const rewriteTemplateSource = (
+  template: string,
+  format: BodyFormat,
+  liquid: Liquid,
+): RewriteResult => {
+  const options = liquid.options;
+  let tokens: TopLevelToken[];
+  try {
+    tokens = new Tokenizer(
+      template,
+      options.operators,
+      undefined,
+      undefined,
+      options.groupedExpressions,
+    ).readTopLevelTokens(options);
+  } catch (error) {
+    return {
+      ok: false,
+      problem: { offset: 0, message: error instanceof Error ? error.message : String(error) },
+    };
+  }
+
+  const json = format === 'json';
+  const out: string[] = [];
+  let inString = false;
+  let escaped = false;
+  let inComment = false;
+  let inRaw = false;
+
+  const landing = (): Landing => (!json ? 'text' : inString ? 'json-string' : 'json-value');
+
+  for (const token of tokens) {
+    const text = template.slice(token.begin, token.end);
+    if (TypeGuards.isTagToken(token)) {
+      if (inComment) {
+        if (token.name === 'endcomment') inComment = false;
+        out.push(text);
+        continue;
+      }
+      if (token.name === 'comment') inComment = true;
+      else if (token.name === 'raw') inRaw = true;
+      else if (token.name === 'endraw') inRaw = false;
+      const problem = checkTag(tagNames(token.name, token.args), format);
+      if (problem) return { ok: false, problem: { offset: token.begin, message: problem } };
+      if (token.name !== '#' && REFERENCE_ANYWHERE.test(text)) {
+        return { ok: false, problem: referenceInsideLiquid(token.begin) };
+      }
+      out.push(text);
+    } else if (TypeGuards.isOutputToken(token)) {
+      if (!inComment && REFERENCE_ANYWHERE.test(text)) {
+        return { ok: false, problem: referenceInsideLiquid(token.begin) };
+      }
+      const [contentBegin, contentEnd] = token.contentRange;
+      if (inComment || contentBegin === contentEnd) {
+        out.push(text);
+        continue;
+      }
+      out.push(
+        template.slice(token.begin, contentEnd),
+        filterFor(landing()),
+        template.slice(contentEnd, token.end),
+      );
+    } else if (inComment) {
+      out.push(text);
+    } else {
+      // Literal text: track the JSON lexer state and turn `${VAR}` into private outputs.
+      let copiedFrom = 0;
+      for (let i = 0; i < text.length; i++) {
+        const char = text[i];
+        if (char === '$') {
+          REFERENCE_AT.lastIndex = i;
+          const match = REFERENCE_AT.exec(text);
+          if (match?.[1] !== undefined) {
+            const output = variableOutput(match[1], landing());
+            out.push(
+              text.slice(copiedFrom, i),
+              // Inside {% raw %} an output is literal text: step out of raw for it.
+              inRaw ? `{% endraw %}${output}{% raw %}` : output,
+            );
+            i += match[0].length - 1;
+            copiedFrom = i + 1;
+            continue;
+          }
+        }
+        if (!json) continue;
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (char === '\\') escaped = true;
+          else if (char === '"') inString = false;
+        } else if (char === '"') {
+          inString = true;
+        }
+      }
+      out.push(text.slice(copiedFrom));
+    }
+  }
+  return { ok: true, source: out.join('') };
+};
+
+const referenceInsideLiquid = (offset: number): SourceProblem => ({
+  offset,
+  message:
+    '${VAR} references can only be used in the literal text of a template, not inside {{ }} or {% %}; move it out of the Liquid tag',
+});
+
+export type { RewriteResult, SourceProblem };
+export { PRIVATE_NAMES, rewriteTemplateSource };
