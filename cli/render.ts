@@ -11,12 +11,8 @@ import { syntheticEvent } from '../shared/events/syntheticEvent.js';
 import { preparationFailureOf } from '../shared/pipeline/delivery/failures.js';
 import { prepareRequest } from '../shared/request/prepareRequest.js';
 import { maskSignatures, SECRET_PREFIX } from '../shared/request/signing.js';
-import {
-  exportVariableNames,
-  findVariableReferences,
-  maskHeaders,
-  redactSecrets,
-} from '../shared/request/variables.js';
+import { exportVariableNames, findVariableReferences } from '../shared/request/variables.js';
+import { maskHeaders, redactSecrets } from '../shared/secrets/masking.js';
 import { readEventFile } from './eventFile.js';
 import { type CliOutput, consoleOutput, EXIT_CODES, type ExitCode } from './io.js';
 import { loadConfigForCommand } from './loadConfig.js';

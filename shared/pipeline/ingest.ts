@@ -20,7 +20,10 @@ import { matchesFilters } from '../events/filter.js';
 import type { NoticeSink } from '../observability/notices.js';
 import type { QueueDirectory } from '../sqs/queueNames.js';
 import { type OutgoingMessage, SQS_LIMITS, sendMessages, sqsText } from '../sqs/queues.js';
-import { newDeliveryMessage, truncateUtf8 } from './messages/index.js';
+// The writers only, not the codec's barrel: the ingest reads no queue body of ours, and
+// importing the readers would bundle their schemas into the ingest function.
+import { newDeliveryMessage } from './messages/deliveryMessage.js';
+import { truncateUtf8 } from './messages/truncateUtf8.js';
 
 /** Why an event was parked in the ingest dead-letter queue instead of being fanned out. */
 const PARK_REASONS = {

@@ -10,15 +10,10 @@ import { Drop, Liquid, type Template, toValue } from 'liquidjs';
 import type { BodyFormat, ExportConfig } from '../config/types.js';
 import type { AuditEvent } from '../events/auditEvent.js';
 import { MissingVariableError } from '../secrets/errors.js';
+import { jsonStringContent, redactSecrets, secretForms } from '../secrets/masking.js';
 import { TEMPLATE_FILTERS } from './templateFilters.js';
 import { PRIVATE_NAMES, rewriteTemplateSource } from './templateSource.js';
-import {
-  findMalformedReferences,
-  findVariableReferences,
-  jsonStringContent,
-  redactSecrets,
-  secretForms,
-} from './variables.js';
+import { findMalformedReferences, findVariableReferences } from './variables.js';
 
 /** Limits of the Liquid engine, documented in the README. */
 const TEMPLATE_LIMITS = {

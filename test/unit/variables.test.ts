@@ -3,13 +3,15 @@ import {
   exportVariableNames,
   findMalformedReferences,
   findVariableReferences,
+  substituteVariables,
+} from '../../shared/request/variables.js';
+import { MissingVariableError } from '../../shared/secrets/errors.js';
+import {
   jsonStringContent,
   maskHeaders,
   redactSecrets,
   secretForms,
-  substituteVariables,
-} from '../../shared/request/variables.js';
-import { MissingVariableError } from '../../shared/secrets/errors.js';
+} from '../../shared/secrets/masking.js';
 import { exportWithTemplate, SEED_PAGERDUTY_TEMPLATE } from '../helpers/templateFixtures.js';
 
 describe('Function: findVariableReferences()', () => {

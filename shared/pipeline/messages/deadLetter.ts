@@ -4,7 +4,7 @@
  * (reason `redrive`). So a dead letter has the same fields whichever path made it.
  */
 
-import { redactSecrets } from '../../request/variables.js';
+import { redactSecrets } from '../../secrets/masking.js';
 import type { OutgoingMessage } from '../../sqs/queues.js';
 import { sqsText } from '../../sqs/queues.js';
 import type { SendResult } from '../../transport/http.js';

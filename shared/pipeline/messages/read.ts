@@ -3,7 +3,7 @@
  * the typed message, or the first problem found, worded for logs and dead-letter details.
  * None throws on a bad body.
  */
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { DEAD_LETTER_REASONS, MESSAGE_KINDS } from './constants.js';
 import { buildDeadLetter } from './deadLetter.js';
 import { malformedRecord } from './malformed.js';
@@ -53,7 +53,7 @@ const parseJson = (body: string): { readonly ok: true; readonly value: unknown }
 };
 
 const decode = <T>(
-  schema: z.ZodType<T>,
+  schema: z.ZodMiniType<T>,
   value: unknown,
 ): { readonly ok: true; readonly value: T } | Unreadable => {
   const parsed = schema.safeParse(value);
