@@ -4,6 +4,18 @@
  * local stack, a list to assert on in tests. Notices never carry a secret.
  */
 
+/** What every attempt notice says, for one event or a batch of them. */
+interface AttemptFields {
+  readonly export: string;
+  /** The attempt number; for a batch, the highest among its events. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly status?: number;
+  readonly errorClass?: string;
+  readonly latencyMs: number;
+  readonly outcome: 'success' | 'retry' | 'permanent';
+}
+
 type PipelineNotice =
   | {
       readonly type: 'fanned_out';
@@ -18,17 +30,7 @@ type PipelineNotice =
       readonly reason: string;
       readonly detail: string;
     }
-  | {
-      readonly type: 'attempt';
-      readonly export: string;
-      readonly auditId: string;
-      readonly attempt: number;
-      readonly maxAttempts: number;
-      readonly status?: number;
-      readonly errorClass?: string;
-      readonly latencyMs: number;
-      readonly outcome: 'success' | 'retry' | 'permanent';
-    }
+  | ({ readonly type: 'attempt'; readonly auditId: string } & AttemptFields)
   | {
       readonly type: 'retry_scheduled';
       readonly export: string;
@@ -78,20 +80,12 @@ type PipelineNotice =
       readonly export: string;
       readonly pausedForSeconds: number;
     }
-  | {
+  | ({
       /** One request of a batched export, carrying `events` events. */
       readonly type: 'batch_attempt';
-      readonly export: string;
       readonly events: number;
       readonly bytes: number;
-      /** The highest attempt number among the request's events. */
-      readonly attempt: number;
-      readonly maxAttempts: number;
-      readonly status?: number;
-      readonly errorClass?: string;
-      readonly latencyMs: number;
-      readonly outcome: 'success' | 'retry' | 'permanent';
-    }
+    } & AttemptFields)
   | {
       readonly type: 'dead_letter_archived';
       readonly export: string;

@@ -159,6 +159,14 @@ const logNotice = (logger: Logger, notice: PipelineNotice): void => {
   }
 };
 
+/** Notices that count one per export under a metric of their own. */
+const COUNTED_PER_EXPORT = {
+  retry_scheduled: METRIC_NAMES.retried,
+  dead_lettered: METRIC_NAMES.deadLettered,
+  deferred: METRIC_NAMES.deferred,
+  dlq_event_raised: METRIC_NAMES.dlqEventsRaised,
+} as const;
+
 const countNotice = (metrics: Metrics, perExport: ExportMetrics, notice: PipelineNotice): void => {
   switch (notice.type) {
     case 'fanned_out':
@@ -174,16 +182,10 @@ const countNotice = (metrics: Metrics, perExport: ExportMetrics, notice: Pipelin
       }
       return;
     case 'retry_scheduled':
-      perExport.add(notice.export, METRIC_NAMES.retried, MetricUnit.Count, 1);
-      return;
     case 'dead_lettered':
-      perExport.add(notice.export, METRIC_NAMES.deadLettered, MetricUnit.Count, 1);
-      return;
     case 'deferred':
-      perExport.add(notice.export, METRIC_NAMES.deferred, MetricUnit.Count, 1);
-      return;
     case 'dlq_event_raised':
-      perExport.add(notice.export, METRIC_NAMES.dlqEventsRaised, MetricUnit.Count, 1);
+      perExport.add(notice.export, COUNTED_PER_EXPORT[notice.type], MetricUnit.Count, 1);
       return;
     case 'export_paused':
       // Only new pauses: a failed probe continues the same one.

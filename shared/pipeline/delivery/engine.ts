@@ -141,6 +141,34 @@ const holdWhilePaused = async (run: ExportRun, items: readonly Item[]): Promise<
   return true;
 };
 
+/**
+ * What an error met while preparing a record means for it: a dead letter when sending again
+ * cannot help, a deferral with the infrastructure backoff when our secret store failed, and
+ * for an error nobody expected, `unexpected` (the record is deferred, or kept and logged).
+ */
+const outcomeOfFailure = (
+  run: ExportRun,
+  item: Item,
+  error: unknown,
+  unexpected: 'deferred' | 'kept',
+): Outcome => {
+  const failure = preparationFailureOf(error);
+  if (failure !== undefined && !failure.retryable) {
+    return {
+      kind: 'dead',
+      reason: failure.reason,
+      detail: failure.message,
+      attempts: item.message.attempts,
+    };
+  }
+  if (failure === undefined && unexpected === 'kept') return { kind: 'kept', error };
+  return {
+    kind: 'deferred',
+    why: `the secret store failed (${error instanceof Error ? error.name : 'error'})`,
+    seconds: infraRetryDelay(item.record, run.deps.infraRetrySeconds ?? 10),
+  };
+};
+
 /** The export's `${VAR}` values; undefined when the records were decided otherwise. */
 const resolveVariables = async (
   run: ExportRun,
@@ -150,23 +178,8 @@ const resolveVariables = async (
   try {
     return await deps.secrets.resolve(exportVariableNames(exportConfig), exportConfig.name);
   } catch (error) {
-    const failure = preparationFailureOf(error);
-    if (failure !== undefined && !failure.retryable) {
-      for (const item of items) {
-        decide(run, [item], {
-          kind: 'dead',
-          reason: failure.reason,
-          detail: failure.message,
-          attempts: item.message.attempts,
-        });
-      }
-      return undefined;
-    }
-    const why = `the secret store failed (${error instanceof Error ? error.name : 'error'})`;
-    const base = deps.infraRetrySeconds ?? 10;
-    for (const item of items) {
-      decide(run, [item], { kind: 'deferred', why, seconds: infraRetryDelay(item.record, base) });
-    }
+    // An error nobody expected from the store is ridden out like a store failure.
+    for (const item of items) decide(run, [item], outcomeOfFailure(run, item, error, 'deferred'));
     return undefined;
   }
 };
@@ -190,17 +203,7 @@ const prepare = async (
           : { ...item, request, element: batchElement(exportConfig, request.body) },
       );
     } catch (error) {
-      const failure = preparationFailureOf(error);
-      if (failure === undefined || failure.retryable) {
-        decide(run, [item], { kind: 'kept', error });
-        continue;
-      }
-      decide(run, [item], {
-        kind: 'dead',
-        reason: failure.reason,
-        detail: failure.message,
-        attempts: item.message.attempts,
-      });
+      decide(run, [item], outcomeOfFailure(run, item, error, 'kept'));
     }
   }
   return prepared;

@@ -4,6 +4,7 @@
  * record whose action failed stays on its queue (a batch item failure) so that nothing is lost:
  * it comes back and is decided again.
  */
+import type { SQSRecord } from 'aws-lambda';
 import type { ExportConfig } from '../../config/types.js';
 import {
   changeVisibility,
@@ -54,6 +55,33 @@ const forEachBounded = async <T>(
 };
 
 /**
+ * Writes one message per entry to a queue (`SendMessageBatch`), then says `written` for each
+ * entry SQS took; an entry it did not take leaves its record on the queue (`failed`).
+ */
+const writeEach = async <T extends { readonly record: SQSRecord } | { readonly item: Item }>(
+  deps: DeliveryDeps,
+  queueUrl: string,
+  entries: readonly T[],
+  failed: string[],
+  how: {
+    readonly message: (entry: T) => Omit<OutgoingMessage, 'id'>;
+    readonly written: (entry: T) => void;
+  },
+): Promise<void> => {
+  const idOf = (entry: T) => ('item' in entry ? entry.item.record : entry.record).messageId;
+  const result = await sendMessages(
+    deps.sqs,
+    queueUrl,
+    entries.map((entry) => ({ id: idOf(entry), ...how.message(entry) })),
+  );
+  const notWritten = new Set(result.failed.map((failure) => failure.id));
+  for (const entry of entries) {
+    if (notWritten.has(idOf(entry))) failed.push(idOf(entry));
+    else how.written(entry);
+  }
+};
+
+/**
  * Carries out the outcomes of one export's records.
  *
  * @example
@@ -90,69 +118,52 @@ const settle = async (run: DecidedRun): Promise<Settled> => {
     }
   }
 
-  const writeRetries = async () => {
-    const written = await sendMessages(
-      deps.sqs,
-      run.queueUrl,
-      retries.map(({ item, outcome }) => ({
-        id: item.record.messageId,
+  const writeRetries = () =>
+    writeEach(deps, run.queueUrl, retries, failed, {
+      message: ({ outcome }) => ({
         body: JSON.stringify(outcome.next),
         delaySeconds: Math.min(outcome.delaySeconds, SQS_LIMITS.maxDelaySeconds),
-      })),
-    );
-    const notWritten = new Set(written.failed.map((failure) => failure.id));
-    for (const { item, outcome } of retries) {
-      if (notWritten.has(item.record.messageId)) {
-        failed.push(item.record.messageId);
-        continue;
-      }
-      deps.notify({
-        type: 'retry_scheduled',
-        export: exportConfig.name,
-        auditId: item.message.event.audit_id,
-        nextAttempt: outcome.nextAttempt,
-        delaySeconds: outcome.delaySeconds,
-      });
-    }
-  };
-
-  const writeDeadLetters = async () => {
-    const letters = deaths.map(({ item, outcome }) => ({
-      item,
-      letter: buildDeadLetter({
-        message: item.message,
-        reason: outcome.reason,
-        detail: outcome.detail,
-        attempts: outcome.attempts,
-        ...(outcome.result === undefined ? {} : { result: outcome.result }),
-        secretValues: run.secretValues,
-        now: run.now,
       }),
-    }));
-    const written = await sendMessages(
-      deps.sqs,
+      written: ({ item, outcome }) =>
+        deps.notify({
+          type: 'retry_scheduled',
+          export: exportConfig.name,
+          auditId: item.message.event.audit_id,
+          nextAttempt: outcome.nextAttempt,
+          delaySeconds: outcome.delaySeconds,
+        }),
+    });
+
+  const writeDeadLetters = () =>
+    writeEach(
+      deps,
       deps.queues.deliveryDlq(exportConfig.name),
-      letters.map(({ item, letter }) => ({
-        id: item.record.messageId,
-        body: JSON.stringify(letter),
+      deaths.map(({ item, outcome }) => ({
+        item,
+        letter: buildDeadLetter({
+          message: item.message,
+          reason: outcome.reason,
+          detail: outcome.detail,
+          attempts: outcome.attempts,
+          ...(outcome.result === undefined ? {} : { result: outcome.result }),
+          secretValues: run.secretValues,
+          now: run.now,
+        }),
       })),
+      failed,
+      {
+        message: ({ letter }) => ({ body: JSON.stringify(letter) }),
+        written: ({ letter }) =>
+          deps.notify({
+            type: 'dead_lettered',
+            export: exportConfig.name,
+            auditId: letter.event.audit_id,
+            reason: letter.reason,
+            detail: letter.detail,
+            attempts: letter.attempts,
+          }),
+      },
     );
-    const notWritten = new Set(written.failed.map((failure) => failure.id));
-    for (const { item, letter } of letters) {
-      if (notWritten.has(item.record.messageId)) {
-        failed.push(item.record.messageId);
-        continue;
-      }
-      deps.notify({
-        type: 'dead_lettered',
-        export: exportConfig.name,
-        auditId: letter.event.audit_id,
-        reason: letter.reason,
-        detail: letter.detail,
-        attempts: letter.attempts,
-      });
-    }
-  };
 
   // Hidden for the wait; no attempt is spent. A failed visibility change only means the
   // record comes back after the queue's visibility timeout instead.
@@ -225,35 +236,28 @@ const settleMalformed = async (
     byExport.set(exportName, [...(byExport.get(exportName) ?? []), entry]);
   }
   await Promise.all(
-    [...byExport].map(async ([exportName, entries]) => {
-      const messages: OutgoingMessage[] = entries.map(({ record, problem }) => ({
-        id: record.messageId,
-        ...malformedMessage(
-          malformedRecord({
-            body: record.body,
-            detail: problem,
-            sourceMessageId: record.messageId,
+    [...byExport].map(([exportName, entries]) =>
+      writeEach(deps, deps.queues.deliveryDlq(exportName), entries, failed, {
+        message: ({ record, problem }) =>
+          malformedMessage(
+            malformedRecord({
+              body: record.body,
+              detail: problem,
+              sourceMessageId: record.messageId,
+              export: exportName,
+            }),
+          ),
+        written: ({ record, problem }) =>
+          deps.notify({
+            type: 'dead_lettered',
             export: exportName,
+            auditId: 'unknown',
+            reason: DEAD_LETTER_REASONS.malformed,
+            detail: `message ${record.messageId}: ${problem} (at ${now.toISOString()})`,
+            attempts: 0,
           }),
-        ),
-      }));
-      const written = await sendMessages(deps.sqs, deps.queues.deliveryDlq(exportName), messages);
-      const notWritten = new Set(written.failed.map((failure) => failure.id));
-      for (const { record, problem } of entries) {
-        if (notWritten.has(record.messageId)) {
-          failed.push(record.messageId);
-          continue;
-        }
-        deps.notify({
-          type: 'dead_lettered',
-          export: exportName,
-          auditId: 'unknown',
-          reason: DEAD_LETTER_REASONS.malformed,
-          detail: `message ${record.messageId}: ${problem} (at ${now.toISOString()})`,
-          attempts: 0,
-        });
-      }
-    }),
+      }),
+    ),
   );
   return { failed, unexpected };
 };
