@@ -8,7 +8,8 @@ import { Command } from 'commander';
 import { formatIssue } from '../shared/config/errors.js';
 import { configVariableNames, parseConfig } from '../shared/config/load.js';
 import type { ExportConfig, ObservabilityConfig } from '../shared/config/types.js';
-import { describeBody, effectiveFormat, presetAdvice } from '../shared/request/presets/advice.js';
+import { configWarningLines } from '../shared/config/warnings.js';
+import { describeBody, effectiveFormat } from '../shared/request/presets/advice.js';
 import { exportWithPreset } from '../shared/request/presets/index.js';
 import { type CliOutput, consoleOutput, EXIT_CODES, type ExitCode } from './io.js';
 
@@ -117,11 +118,8 @@ const runValidate = async (options: ValidateOptions, output: CliOutput): Promise
     output.out('');
     for (const line of summarizeExport(exp, variables.get(exp.name) ?? [])) output.out(line);
   }
-  for (const warning of warnings) output.err(`WARNING: ${formatIssue(warning)}`);
-  for (const exp of config.exports) {
-    const advice = presetAdvice(exp);
-    if (advice !== undefined) output.err(`WARNING: ${advice}`);
-  }
+  // The same lines `cdk synth` prints (infra/synthReport.ts).
+  for (const line of configWarningLines(config, warnings)) output.err(line);
   for (const line of missingVariableWarnings(config, options.env ?? process.env)) output.err(line);
   return EXIT_CODES.ok;
 };

@@ -33,7 +33,8 @@ const DEFAULT_PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '.
 
 /** The plain `StackProps` part of the props, with a description of the stage. */
 const baseStackProps = (props: TapPassWebhooksStackProps): StackProps => {
-  const { stage, config, alarmEmail, logRetention, projectRoot, ...stackProps } = props;
+  const { stage, config, alarmEmail, logRetention, projectRoot, removal, tracing, ...stackProps } =
+    props;
   return {
     description: `TapPass webhooks, stage ${stage}: ships audit events to ${config.exports.length} webhook export(s)`,
     ...stackProps,
@@ -87,7 +88,10 @@ class TapPassWebhooksStack extends Stack {
 
     this.topology = stageTopology(stage, config);
     const { functions } = this.topology;
-    this.queues = new PipelineQueues(this, 'Queues', { topology: this.topology });
+    this.queues = new PipelineQueues(this, 'Queues', {
+      topology: this.topology,
+      removal: props.removal ?? 'retain',
+    });
     const queues = this.queues;
 
     const runtimeConfigFile = writeRuntimeConfigFile(config);
@@ -100,6 +104,7 @@ class TapPassWebhooksStack extends Stack {
       projectRoot,
       runtimeConfigFile,
       logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      tracing: props.tracing ?? false,
     };
 
     this.ingestFunction = new PipelineFunction(this, 'Ingest', {
@@ -109,6 +114,7 @@ class TapPassWebhooksStack extends Stack {
       entry: join(projectRoot, 'lambdas', 'ingest.ts'),
       memorySize: functions.ingest.memoryMb,
       timeout: Duration.seconds(functions.ingest.timeoutSeconds),
+      recursiveLoop: functions.ingest.recursiveLoop,
       environment,
     });
     this.deliveryFunction = new PipelineFunction(this, 'Delivery', {
@@ -118,6 +124,7 @@ class TapPassWebhooksStack extends Stack {
       entry: join(projectRoot, 'lambdas', 'delivery.ts'),
       memorySize: functions.delivery.memoryMb,
       timeout: Duration.seconds(functions.delivery.timeoutSeconds),
+      recursiveLoop: functions.delivery.recursiveLoop,
       environment: {
         ...environment,
         TAPPASS_SECRETS: 'ssm',
@@ -131,6 +138,7 @@ class TapPassWebhooksStack extends Stack {
       entry: join(projectRoot, 'lambdas', 'dlq.ts'),
       memorySize: functions.dlq.memoryMb,
       timeout: Duration.seconds(functions.dlq.timeoutSeconds),
+      recursiveLoop: functions.dlq.recursiveLoop,
       environment,
     });
 
@@ -143,6 +151,11 @@ class TapPassWebhooksStack extends Stack {
       stage,
       config,
       queues,
+      functions: {
+        ingest: this.ingestFunction.function,
+        delivery: this.deliveryFunction.function,
+        dlq: this.deadLetterFunction.function,
+      },
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
     });
     this.dashboard = new PipelineDashboard(this, 'Dashboard', {

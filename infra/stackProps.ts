@@ -37,7 +37,22 @@ interface TapPassWebhooksStackProps extends StackProps {
    * @default the directory above `infra/`
    */
   readonly projectRoot?: string;
+  /**
+   * What a stack deletion or a replacement does to the queues that can hold dead letters or
+   * pending retries: `retain` keeps them (`DeletionPolicy` and `UpdateReplacePolicy` Retain),
+   * `destroy` deletes them with their messages (throwaway stages, `-c removal=destroy`).
+   * @default 'retain'
+   */
+  readonly removal?: QueueRemoval;
+  /**
+   * Active X-Ray tracing on the three functions (`-c tracing=true`).
+   * @default false
+   */
+  readonly tracing?: boolean;
 }
+
+/** What happens to the stage's message-holding queues when CloudFormation removes them. */
+type QueueRemoval = 'retain' | 'destroy';
 
 /** SQS's longest queue name and largest `maxReceiveCount`. */
 const SQS_MAX_QUEUE_NAME = 80;
@@ -138,5 +153,5 @@ const validateStackProps = <T extends TapPassWebhooksStackProps>(props: T): T =>
   return props;
 };
 
-export type { TapPassWebhooksStackProps };
+export type { QueueRemoval, TapPassWebhooksStackProps };
 export { stackPropsProblems, validateStackProps };

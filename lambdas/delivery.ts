@@ -13,12 +13,21 @@ import {
   type TestInvocationDeps,
   type TestInvocationResponse,
 } from '../shared/pipeline/delivery/testDelivery.js';
+import type { SecretResolver } from '../shared/secrets/resolvers.js';
 import { exportLocator } from '../shared/sqs/queueNames.js';
 import { defaultHttpClient } from '../shared/transport/http.js';
 import { guardedHttpClient } from '../shared/transport/networkGuard.js';
 import { type Runtime, runtimeFromEnvironment } from './runtime.js';
+import { secretResolverFromEnvironment } from './secrets.js';
 
 let runtime: Runtime | undefined;
+let secrets: SecretResolver | undefined;
+
+/** This container's secret resolver, built on first use. */
+const containerSecrets = (): SecretResolver => {
+  secrets ??= secretResolverFromEnvironment();
+  return secrets;
+};
 let instance: ReturnType<typeof createDeliveryHandler> | undefined;
 
 /**
@@ -37,7 +46,7 @@ const handleTestInvocation = (
   runtime ??= runtimeFromEnvironment();
   return answerTestInvocation(payload, {
     exports: exportsByName(runtime.config),
-    secrets: runtime.secrets(),
+    secrets: containerSecrets(),
     http: defaultHttpClient(),
     // Deployed deliveries refuse private addresses unless the export allows them.
     guardedHttp: guardedHttpClient(),
@@ -61,7 +70,7 @@ function handler(
       http: defaultHttpClient(),
       // The SSRF guard: deployed deliveries refuse private addresses unless the export allows them.
       guardedHttp: guardedHttpClient(),
-      secrets: runtime.secrets(),
+      secrets: containerSecrets(),
       exportOfQueueArn: exportLocator(runtime.config, runtime.stage),
     });
   }

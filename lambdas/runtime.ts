@@ -1,25 +1,19 @@
 /**
  * Everything a handler needs on AWS, read once per container from its environment: the
- * normalized config the stack bundled, the queue URLs, the secret resolver and the clients.
+ * normalized config the stack bundled, the queue URLs and the SQS client. The secret resolver
+ * (and with it `@aws-sdk/client-ssm`) is the delivery function's alone: lambdas/secrets.ts,
+ * imported by lambdas/delivery.ts only, so the ingest and dead-letter bundles leave it out.
  * Locally and in tests the handlers are built with explicit dependencies instead.
  *
  * Environment (set by the CDK stack):
  * - `TAPPASS_STAGE`: the stage, e.g. `prod`.
  * - `TAPPASS_CONFIG_FILE`: the normalized config JSON bundled with the function.
  * - `TAPPASS_QUEUE_URL_BASE`: `https://sqs.<region>.amazonaws.com/<account>/`.
- * - `TAPPASS_SECRETS`: `ssm` (default) or `env`.
- * - `TAPPASS_SSM_PREFIX`: parameter path prefix, e.g. `/tappass/prod`.
  * - `AWS_ENDPOINT_URL_SQS` (optional): an SQS-compatible endpoint, honoured by the SDK itself.
  */
 import { readFileSync } from 'node:fs';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import type { ObservabilityConfig } from '../shared/config/types.js';
-import {
-  EnvSecretResolver,
-  type SecretResolver,
-  SsmSecretResolver,
-} from '../shared/secrets/resolvers.js';
 import { type QueueDirectory, queueDirectory } from '../shared/sqs/queueNames.js';
 
 /** A required environment variable is missing: the deployment is broken, say how. */
@@ -50,7 +44,6 @@ interface Runtime {
   readonly config: ObservabilityConfig;
   readonly queues: QueueDirectory;
   readonly sqs: SQSClient;
-  secrets(): SecretResolver;
 }
 
 /** The runtime of this container, from its environment. Clients are created here, once. */
@@ -59,24 +52,7 @@ const runtimeFromEnvironment = (env: NodeJS.ProcessEnv = process.env): Runtime =
   const config = readRuntimeConfig(requiredEnv('TAPPASS_CONFIG_FILE', env));
   const queues = queueDirectory(requiredEnv('TAPPASS_QUEUE_URL_BASE', env), stage);
   const sqs = new SQSClient({});
-  let resolver: SecretResolver | undefined;
-  return {
-    stage,
-    config,
-    queues,
-    sqs,
-    // Only the delivery function resolves secrets; the others never build an SSM client.
-    secrets: () => {
-      resolver ??=
-        env.TAPPASS_SECRETS === 'env'
-          ? new EnvSecretResolver(env)
-          : new SsmSecretResolver({
-              client: new SSMClient({}),
-              parameterPrefix: requiredEnv('TAPPASS_SSM_PREFIX', env),
-            });
-      return resolver;
-    },
-  };
+  return { stage, config, queues, sqs };
 };
 
 export type { Runtime };

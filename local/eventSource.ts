@@ -12,24 +12,38 @@
  *   queue and come back after their visibility timeout, the others are deleted;
  * - a handler that throws, times out or returns an unusable response fails the whole batch;
  * - receive counts and redrive to a dead-letter queue are the server's own (queue attributes).
+ * - recursive loop detection (`local/lineage.ts`): a record whose chain has invoked a function
+ *   set to `Terminate` 16 times is moved to the queue's dead-letter queue, not handed to it.
  *
  * Batch size, batching window, concurrency and function timeout come from the stage topology
  * (`shared/sqs/topology.ts`, through {@link EventSourceMapping.fromTopology}), the same
- * description the CDK stack deploys. What it does not reproduce: Lambda scaling the pollers of a
- * mapping without `MaximumConcurrency` with the backlog (it runs {@link UNLIMITED_POLLERS}), the
- * function's memory (the handler runs in this process), and throttles.
+ * description the CDK stack deploys. Pollers scale with the backlog as Lambda's do: one long
+ * poll while the queue is idle, one more per receive that finds records, up to the
+ * concurrency. What it does not reproduce: Lambda scaling a mapping without
+ * `MaximumConcurrency` beyond {@link UNLIMITED_POLLERS}, the function's memory (the handler
+ * runs in this process), and throttles.
  */
 import {
   DeleteMessageBatchCommand,
+  DeleteMessageCommand,
   GetQueueAttributesCommand,
+  GetQueueUrlCommand,
   type Message,
   ReceiveMessageCommand,
+  SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { SQS_LIMITS } from '../shared/sqs/queues.js';
-import type { EventSourceTopology, FunctionTopology } from '../shared/sqs/topology.js';
+import {
+  type EventSourceTopology,
+  type FunctionTopology,
+  LAMBDA_RECURSION_LIMIT,
+  RECURSIVE_LOOP,
+  type RecursiveLoopSetting,
+} from '../shared/sqs/topology.js';
 import { lambdaContext } from './lambdaContext.js';
+import { lineageOf, mergeLineages, propagateLineage, runWithLineage } from './lineage.js';
 
 /**
  * Pollers of a mapping without a concurrency limit. Lambda scales such a mapping with the
@@ -64,6 +78,13 @@ interface EventSourceOptions {
   readonly region?: string;
   /** Called after each invocation, for logs and counters. */
   readonly onInvocation?: (outcome: InvocationOutcome) => void;
+  /**
+   * Lambda's recursive loop detection (`local/lineage.ts`): under `Terminate`, a record whose
+   * chain has already invoked this function {@link LAMBDA_RECURSION_LIMIT} times is not
+   * handed to it but moved to the queue's dead-letter queue (dropped without one).
+   * @default 'Terminate', Lambda's default
+   */
+  readonly recursiveLoop?: RecursiveLoopSetting;
 }
 
 /** The options of a mapping that the topology sets: all but the queue, handler and polling. */
@@ -72,7 +93,8 @@ type TopologyKeys =
   | 'batchSize'
   | 'maxBatchingWindowMs'
   | 'maxConcurrency'
-  | 'functionTimeoutMs';
+  | 'functionTimeoutMs'
+  | 'recursiveLoop';
 
 /** Options of {@link EventSourceMapping.fromTopology}. */
 interface TopologyMappingOptions extends Omit<EventSourceOptions, TopologyKeys> {
@@ -108,6 +130,7 @@ const topologyOptions = (
   maxBatchingWindowMs: source.maxBatchingWindowSeconds * 1000,
   ...(source.maxConcurrency === undefined ? {} : { maxConcurrency: source.maxConcurrency }),
   functionTimeoutMs: fn.timeoutSeconds * 1000,
+  recursiveLoop: fn.recursiveLoop,
 });
 
 interface InvocationOutcome {
@@ -124,6 +147,8 @@ interface EventSourceStats {
   deleted: number;
   failedRecords: number;
   failedInvocations: number;
+  /** Records recursive loop detection kept from the function (moved to the DLQ or dropped). */
+  recursionStopped: number;
 }
 
 const toLambdaAttributes = (message: Message): SQSRecord['attributes'] => {
@@ -188,11 +213,13 @@ class EventSourceMapping {
     deleted: 0,
     failedRecords: 0,
     failedInvocations: 0,
+    recursionStopped: 0,
   };
   readonly #options: Required<Omit<EventSourceOptions, 'onInvocation' | 'maxConcurrency'>> &
     Pick<EventSourceOptions, 'onInvocation' | 'maxConcurrency'>;
   readonly #abort = new AbortController();
-  #pollers: Promise<void>[] = [];
+  /** Running pollers; each removes itself when it ends. */
+  readonly #pollers = new Set<Promise<void>>();
   #queueArn: string | undefined;
 
   constructor(options: EventSourceOptions) {
@@ -202,8 +229,10 @@ class EventSourceMapping {
       functionTimeoutMs: 30_000,
       waitTimeSeconds: 1,
       region: 'us-east-1',
+      recursiveLoop: RECURSIVE_LOOP.terminate,
       ...options,
     };
+    propagateLineage(options.sqs, options.queueUrl);
   }
 
   /**
@@ -237,19 +266,32 @@ class EventSourceMapping {
     };
   }
 
-  /** Starts one poller per concurrent invocation (see {@link EventSourceSettings.pollers}). */
+  /**
+   * Starts polling with one poller; more join while records are waiting, up to one per
+   * concurrent invocation (see {@link EventSourceSettings.pollers}), and leave when their
+   * receive finds nothing. An idle mapping so holds one long poll, not `maxConcurrency` of
+   * them: with hundreds of exports, thousands of idle long polls starved the sends (socket
+   * pool at capacity) and delayed a first delivery by seconds.
+   */
   start(): void {
-    if (this.#pollers.length > 0) return;
-    for (let i = 0; i < this.settings.pollers; i++) {
-      this.#pollers.push(this.#poll());
-    }
+    if (this.#pollers.size > 0) return;
+    this.#addPoller(true);
   }
 
   /** Stops polling; resolves when every in-flight invocation (and received batch) is done. */
   async stop(): Promise<void> {
     this.#abort.abort();
-    await Promise.all(this.#pollers);
-    this.#pollers = [];
+    while (this.#pollers.size > 0) await Promise.all([...this.#pollers]);
+  }
+
+  /** Pollers running now, for tests and reports: 1 when idle, up to `settings.pollers`. */
+  get activePollers(): number {
+    return this.#pollers.size;
+  }
+
+  #addPoller(lead: boolean): void {
+    const poller: Promise<void> = this.#poll(lead).finally(() => this.#pollers.delete(poller));
+    this.#pollers.add(poller);
   }
 
   async #arn(): Promise<string> {
@@ -265,7 +307,8 @@ class EventSourceMapping {
     return this.#queueArn;
   }
 
-  async #poll(): Promise<void> {
+  /** The lead poller runs until stopped; the others leave at their first empty receive. */
+  async #poll(lead: boolean): Promise<void> {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
       let messages: Message[];
@@ -279,7 +322,13 @@ class EventSourceMapping {
         await new Promise((resolve) => setTimeout(resolve, 200));
         continue;
       }
-      if (messages.length > 0) messages = await this.#fill(messages);
+      if (messages.length === 0) {
+        if (lead) continue;
+        return;
+      }
+      // Records are waiting: another poller joins, up to the mapping's concurrency.
+      if (this.#pollers.size < this.settings.pollers && !signal.aborted) this.#addPoller(false);
+      messages = await this.#fill(messages);
       // Received is in flight: a batch that arrives while stopping is still handled, so that
       // stopping leaves nothing invisible behind.
       if (messages.length > 0) await this.#invoke(messages);
@@ -323,7 +372,7 @@ class EventSourceMapping {
     return messages;
   }
 
-  async #invoke(messages: readonly Message[]): Promise<void> {
+  async #invoke(received: readonly Message[]): Promise<void> {
     const { functionName, functionTimeoutMs, handler, region } = this.#options;
     let queueArn: string;
     try {
@@ -332,6 +381,9 @@ class EventSourceMapping {
       // No ARN, no invocation: the batch comes back after its visibility timeout.
       return;
     }
+    const messages = await this.#withoutRecursion(received);
+    if (messages.length === 0) return;
+    const lineage = mergeLineages(messages.map((message) => lineageOf(message.MessageAttributes)));
     const event = toSqsEvent(messages, queueArn, region);
     const context = lambdaContext({ functionName, timeoutMs: functionTimeoutMs, region });
     this.stats.invocations++;
@@ -346,7 +398,10 @@ class EventSourceMapping {
           functionTimeoutMs,
         );
       });
-      const response = await Promise.race([handler(event, context), timeout]);
+      const response = await Promise.race([
+        runWithLineage(lineage, functionName, () => handler(event, context)),
+        timeout,
+      ]);
       failedIds = this.#failedIds(event, response);
     } catch (caught) {
       // Lambda's rule: a failed invocation leaves every record of the batch on the queue.
@@ -364,6 +419,64 @@ class EventSourceMapping {
       failed: failedIds.size,
       ...(error === undefined ? {} : { error }),
     });
+  }
+
+  /**
+   * Lambda's recursive loop detection: under `Terminate`, records whose chain has invoked this
+   * function {@link LAMBDA_RECURSION_LIMIT} times already are not handed to it; each goes to
+   * the queue's dead-letter queue (or is dropped without one). Returns the others.
+   */
+  async #withoutRecursion(messages: readonly Message[]): Promise<Message[]> {
+    const { functionName, recursiveLoop } = this.#options;
+    if (recursiveLoop === RECURSIVE_LOOP.allow) return [...messages];
+    const kept: Message[] = [];
+    for (const message of messages) {
+      const invocations = lineageOf(message.MessageAttributes).get(functionName) ?? 0;
+      if (invocations < LAMBDA_RECURSION_LIMIT) {
+        kept.push(message);
+        continue;
+      }
+      try {
+        await this.#stopRecursion(message);
+        this.stats.recursionStopped++;
+      } catch {
+        // Not moved: it comes back after its visibility timeout and is stopped again.
+      }
+    }
+    return kept;
+  }
+
+  /** Moves a stopped record to the queue's redrive target, or drops it without one. */
+  async #stopRecursion(message: Message): Promise<void> {
+    const { sqs, queueUrl } = this.#options;
+    const deadLetterUrl = await this.#deadLetterUrl();
+    if (deadLetterUrl !== undefined) {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: deadLetterUrl,
+          MessageBody: message.Body ?? '',
+          ...(message.MessageAttributes ? { MessageAttributes: message.MessageAttributes } : {}),
+        }),
+      );
+    }
+    await sqs.send(
+      new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+    );
+  }
+
+  /** URL of the queue's redrive target, from its `RedrivePolicy`; undefined without one. */
+  async #deadLetterUrl(): Promise<string | undefined> {
+    const { sqs, queueUrl } = this.#options;
+    const response = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
+    );
+    const policy = response.Attributes?.RedrivePolicy;
+    if (!policy) return undefined;
+    const arn = String(
+      (JSON.parse(policy) as { deadLetterTargetArn?: unknown }).deadLetterTargetArn,
+    );
+    const name = arn.slice(arn.lastIndexOf(':') + 1);
+    return (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
   }
 
   /** The failed record ids of a partial batch response; an unusable response fails them all. */

@@ -80,6 +80,12 @@ interface LocalPipelineOptions {
    * reach hooks.slack.com). @default the production Slack hosts
    */
   readonly presets?: PresetOptions;
+  /**
+   * Changes the stage topology before anything is built from it. Tests only: e.g. to run the
+   * delivery function with `recursiveLoop: 'Terminate'` and see what the deployed setting
+   * prevents. @default the topology as the stack deploys it
+   */
+  readonly adjustTopology?: (topology: StageTopology) => StageTopology;
 }
 
 const queueArn = async (sqs: SQSClient, queueUrl: string): Promise<string> => {
@@ -246,7 +252,8 @@ class LocalPipeline {
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     const { sqs, config } = options;
     const stage = options.stage ?? 'local';
-    const topology = stageTopology(stage, config);
+    const deployed = stageTopology(stage, config);
+    const topology = options.adjustTopology ? options.adjustTopology(deployed) : deployed;
     const urls = await createTopologyQueues(sqs, topology, options.visibilityTimeoutSeconds);
     const queues = directoryOf(topology, urls);
     const notify = options.notify ?? ignoreNotices;

@@ -13,6 +13,11 @@
  * - `ingest-parked`: events sit in the ingest DLQ (invalid events, or ingest failures).
  * - `ingest-stuck`: the oldest ingest record is older than 15 minutes.
  * - `dead-letters-expiring`: the archive holds a dead letter older than 10 days (SQS drops it at 14).
+ * Per function (ingest, delivery, dlq), on Lambda's own metrics:
+ * - `<role>-errors`: an invocation failed (threw, timed out, ran out of memory); records come
+ *   back and, if it lasts, end in a DLQ with reason `redrive`.
+ * - `<role>-throttles`: Lambda refused an invocation for lack of concurrency (the account's
+ *   concurrency is shared: docs/deploying.md, "Concurrency").
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
@@ -25,13 +30,14 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ObservabilityConfig } from '../../shared/config/types.js';
 import { METRIC_NAMES, METRICS_NAMESPACE } from '../../shared/observability/observability.js';
-import { APP_PREFIX, queueNames } from '../../shared/sqs/queueNames.js';
+import { APP_PREFIX, type FunctionRole, queueNames } from '../../shared/sqs/queueNames.js';
 import {
   ARCHIVE_EXPIRY_WARNING_SECONDS,
   exportMetricDimensions,
@@ -51,6 +57,17 @@ interface PipelineAlarmsProps {
    * @default no topic: alarms show in the console and on the dashboard only
    */
   readonly alarmEmail?: string;
+  /**
+   * The functions whose `Errors` and `Throttles` are watched.
+   * @default none
+   */
+  readonly functions?: Readonly<Partial<Record<FunctionRole, IFunction>>>;
+}
+
+/** The alarms of one function. */
+interface FunctionAlarms {
+  readonly errors: Alarm;
+  readonly throttles: Alarm;
 }
 
 /** The alarms of one export. */
@@ -92,6 +109,7 @@ class PipelineAlarms extends Construct {
   readonly ingestParked: Alarm;
   readonly ingestStuck: Alarm;
   readonly deadLettersExpiring: Alarm;
+  readonly byFunction: ReadonlyMap<FunctionRole, FunctionAlarms>;
   /** Present when an alarm email was given. */
   readonly topic?: Topic;
 
@@ -176,6 +194,33 @@ class PipelineAlarms extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 
+    const byFunction = new Map<FunctionRole, FunctionAlarms>();
+    for (const [role, fn] of Object.entries(props.functions ?? {}) as [FunctionRole, IFunction][]) {
+      const alarmOn = (kind: 'Errors' | 'Throttles', metric: Metric, description: string) =>
+        new Alarm(this, `${kind}-${role}`, {
+          alarmName: `${prefix}-${role}-${kind.toLowerCase()}`,
+          alarmDescription: description,
+          metric,
+          threshold: 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        });
+      byFunction.set(role, {
+        errors: alarmOn(
+          'Errors',
+          fn.metricErrors({ statistic: 'Sum', period: MONITORING_PERIOD }),
+          `The ${role} function of stage ${props.stage} failed at least one invocation (an uncaught error, a timeout or out of memory): its whole batch returns to the queue and, if it keeps failing, SQS moves the records to a dead-letter queue with reason redrive. Check the function's logs.`,
+        ),
+        throttles: alarmOn(
+          'Throttles',
+          fn.metricThrottles({ statistic: 'Sum', period: MONITORING_PERIOD }),
+          `Lambda throttled the ${role} function of stage ${props.stage}: the account's concurrency (shared by every function of the region) ran out. Records wait on their queue and spend receives; lower the exports' max_concurrency or raise the account quota (docs/deploying.md, "Concurrency").`,
+        ),
+      });
+    }
+    this.byFunction = byFunction;
+
     if (props.alarmEmail !== undefined) {
       this.topic = this.createTopic(prefix, props.alarmEmail);
       const action = new SnsAction(this.topic);
@@ -197,6 +242,7 @@ class PipelineAlarms extends Construct {
       this.ingestParked,
       this.ingestStuck,
       this.deadLettersExpiring,
+      ...[...this.byFunction.values()].flatMap((alarms) => [alarms.errors, alarms.throttles]),
     ];
   }
 
@@ -231,5 +277,5 @@ class PipelineAlarms extends Construct {
   }
 }
 
-export type { ExportAlarms, PipelineAlarmsProps };
+export type { ExportAlarms, FunctionAlarms, PipelineAlarmsProps };
 export { PipelineAlarms };

@@ -2,7 +2,7 @@
  * The dashboard of one stage, so operators look rather than query: alarm states at the top,
  * then the ingest queue, then one row per export (outcomes, latency, queue depth, oldest age).
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Aws, CfnMapping, Duration, Stack } from 'aws-cdk-lib';
 import {
   type Alarm,
   AlarmStatusWidget,
@@ -40,9 +40,34 @@ const period = MONITORING_PERIOD;
 const sum = { statistic: 'Sum', period } as const;
 const max = { statistic: 'Maximum', period } as const;
 
-/** The console address of a dashboard, for the stack's outputs (commercial partition). */
+/**
+ * The console domain of each partition: the stack is environment-agnostic, so the partition is
+ * known at deploy time only (`AWS::Partition`) and a mapping picks the domain then.
+ * https://docs.aws.amazon.com/govcloud-us/latest/UserGuide/using-govcloud-endpoints.html and
+ * https://docs.amazonaws.cn/en_us/aws/latest/userguide/endpoints-Beijing.html
+ */
+const CONSOLE_DOMAINS = {
+  aws: 'console.aws.amazon.com',
+  'aws-cn': 'console.amazonaws.cn',
+  'aws-us-gov': 'console.amazonaws-us-gov.com',
+} as const;
+
+const consoleDomain = (scope: Construct): string => {
+  const stack = Stack.of(scope);
+  const id = 'ConsoleDomains';
+  const mapping =
+    (stack.node.tryFindChild(id) as CfnMapping | undefined) ??
+    new CfnMapping(stack, id, {
+      mapping: Object.fromEntries(
+        Object.entries(CONSOLE_DOMAINS).map(([partition, domain]) => [partition, { domain }]),
+      ),
+    });
+  return mapping.findInMap(Aws.PARTITION, 'domain');
+};
+
+/** The console address of a dashboard, for the stack's outputs, in the stack's partition. */
 const dashboardUrl = (scope: Construct, dashboardName: string): string =>
-  `https://console.aws.amazon.com/cloudwatch/home?region=${Stack.of(scope).region}#dashboards/dashboard/${dashboardName}`;
+  `https://${consoleDomain(scope)}/cloudwatch/home?region=${Stack.of(scope).region}#dashboards/dashboard/${dashboardName}`;
 
 /**
  * The dashboard of a stage, named `tappass-<stage>`.
@@ -192,4 +217,4 @@ const exportRow = (props: PipelineDashboardProps, name: string): IWidget[] => {
 };
 
 export type { PipelineDashboardProps };
-export { dashboardUrl, PipelineDashboard };
+export { CONSOLE_DOMAINS, dashboardUrl, PipelineDashboard };

@@ -7,12 +7,14 @@
  * construct (one path per function in the tree, in cdk-nag findings and in acknowledgements).
  */
 import { platform } from 'node:os';
+import { join } from 'node:path';
 import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, RecursiveLoop, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { RECURSIVE_LOOP, type RecursiveLoopSetting } from '../../shared/sqs/topology.js';
 import { RUNTIME_CONFIG_FILE_NAME } from '../runtimeConfigFile.js';
 
 /** The Node.js version the project is developed and tested on (`.nvmrc`, `engines`). */
@@ -40,6 +42,16 @@ interface PipelineFunctionProps {
   /** Local path of the normalized config, copied into the bundle as `observability.json`. */
   readonly runtimeConfigFile: string;
   readonly logRetention: RetentionDays;
+  /**
+   * Lambda's recursive loop detection (`RecursiveLoop`), from the stage topology.
+   * https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html
+   */
+  readonly recursiveLoop: RecursiveLoopSetting;
+  /**
+   * Active X-Ray tracing (`TracingConfig.Mode: Active`).
+   * @default false: the `Tracing` property is left out (Lambda's PassThrough)
+   */
+  readonly tracing?: boolean;
 }
 
 /** The command that copies the normalized config next to `index.mjs`. */
@@ -49,11 +61,18 @@ const copyCommand = (from: string, toDirectory: string): string =>
     : `cp "${from}" "${toDirectory}/${RUNTIME_CONFIG_FILE_NAME}"`;
 
 /**
+ * The command that makes the source map's paths relative to the project root, so the asset
+ * (and its hash) is the same whatever the `-o` folder of the synth.
+ */
+const portableSourceMapCommand = (outputDir: string, projectRoot: string): string =>
+  `"${process.execPath}" "${join(projectRoot, 'infra', 'portableSourceMap.mjs')}" "${outputDir}" "${projectRoot}"`;
+
+/**
  * Bundling: esbuild on this machine (never Docker, so synth works on a laptop and in CI without
  * a daemon), minified ESM for Node.js 22 with source maps, the AWS SDK bundled at the version
  * the tests ran against rather than whichever the runtime ships.
  */
-const bundlingOptions = (runtimeConfigFile: string): BundlingOptions => ({
+const bundlingOptions = (runtimeConfigFile: string, projectRoot: string): BundlingOptions => ({
   forceDockerBundling: false,
   format: OutputFormat.ESM,
   target: 'node22',
@@ -67,7 +86,10 @@ const bundlingOptions = (runtimeConfigFile: string): BundlingOptions => ({
   commandHooks: {
     beforeBundling: () => [],
     beforeInstall: () => [],
-    afterBundling: (_inputDir, outputDir) => [copyCommand(runtimeConfigFile, outputDir)],
+    afterBundling: (_inputDir, outputDir) => [
+      copyCommand(runtimeConfigFile, outputDir),
+      portableSourceMapCommand(outputDir, projectRoot),
+    ],
   },
 });
 
@@ -113,8 +135,20 @@ class PipelineFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
-      bundling: bundlingOptions(props.runtimeConfigFile),
+      bundling: bundlingOptions(props.runtimeConfigFile, props.projectRoot),
+      recursiveLoop:
+        props.recursiveLoop === RECURSIVE_LOOP.allow
+          ? RecursiveLoop.ALLOW
+          : RecursiveLoop.TERMINATE,
+      ...(props.tracing ? { tracing: Tracing.ACTIVE } : {}),
     });
+    if (props.tracing) {
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Active tracing: CDK grants xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html), so the resource is "*".',
+      });
+    }
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
       reason:

@@ -7,7 +7,7 @@
  * deliver-<export> ──redrive──▶ deliver-<export>-dlq ──redrive──▶ dead-letters (archive)
  * ```
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
@@ -23,6 +23,12 @@ import { SecureQueue, type SecureQueueProps } from './secureQueue.js';
 interface PipelineQueuesProps {
   /** The stage's topology (`stageTopology(stage, config)`): every queue is built from it. */
   readonly topology: StageTopology;
+  /**
+   * `retain` keeps every queue (and its messages) when CloudFormation deletes or replaces it;
+   * `destroy` deletes them with the stage (throwaway stages).
+   * @default 'retain'
+   */
+  readonly removal?: 'retain' | 'destroy';
 }
 
 /** The two queues of one export. */
@@ -103,6 +109,7 @@ class PipelineQueues extends Construct {
             }
           : {}),
         redriveSourceNames: redriveSourcesOf(topology, spec.name),
+        removalPolicy: props.removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       };
       byName.set(spec.name, this.buildQueue(spec, queueProps, exportScopes).queue);
     }

@@ -12,19 +12,18 @@ import {
   RedrivePermission,
 } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-
-/** SQS accepts at most this many source queues in a redrive allow policy. */
-const MAX_REDRIVE_SOURCES = 10;
+import { MAX_REDRIVE_SOURCES } from '../../shared/sqs/topology.js';
 
 /**
  * Defaults of every queue, kept apart from the builder so they read as one list:
  * SSE-SQS (no key to manage, no KMS calls to pay for or throttle), a deny-unless-TLS policy,
- * and the queue (with its messages) removed with the stage.
+ * and the queue (with its messages) kept when CloudFormation deletes or replaces it: every
+ * queue of the pipeline can hold events, pending retries or dead letters.
  */
 const QUEUE_DEFAULTS = {
   encryption: QueueEncryption.SQS_MANAGED,
   enforceSSL: true,
-  removalPolicy: RemovalPolicy.DESTROY,
+  removalPolicy: RemovalPolicy.RETAIN,
 } as const satisfies Partial<QueueProps>;
 
 /** Props of {@link SecureQueue}. */
@@ -55,6 +54,12 @@ interface SecureQueueProps {
    * @default none: no queue may dead-letter into this one
    */
   readonly redriveSourceNames?: readonly string[];
+  /**
+   * `DeletionPolicy` and `UpdateReplacePolicy` of the queue. `RETAIN` keeps it, with its
+   * messages, when a deploy removes it (an export removed or renamed) or the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /** ARN of a queue of this stack's account and region, from its name (no resource reference). */
@@ -70,10 +75,12 @@ const redriveAllowPolicy = (
   sourceNames: readonly string[],
 ): RedriveAllowPolicy => {
   if (sourceNames.length === 0) return { redrivePermission: RedrivePermission.DENY_ALL };
-  // More sources than SQS can list (eleven exports or more share one archive): any queue of
-  // the account may then redrive into it; only the pipeline's DLQs point at it.
+  // The topology gives no queue more sources than SQS can list (above that the DLQs do not
+  // redrive into the archive); never fall back to allowAll.
   if (sourceNames.length > MAX_REDRIVE_SOURCES) {
-    return { redrivePermission: RedrivePermission.ALLOW_ALL };
+    throw new Error(
+      `${sourceNames.length} queues redrive into one queue; a redrive allow policy names at most ${MAX_REDRIVE_SOURCES}`,
+    );
   }
   return {
     redrivePermission: RedrivePermission.BY_QUEUE,
@@ -106,6 +113,7 @@ class SecureQueue extends Construct {
       ...(props.deliveryDelay ? { deliveryDelay: props.deliveryDelay } : {}),
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       redriveAllowPolicy: redriveAllowPolicy(this, props.redriveSourceNames ?? []),
+      ...(props.removalPolicy === undefined ? {} : { removalPolicy: props.removalPolicy }),
     });
   }
 }

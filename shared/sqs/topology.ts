@@ -110,6 +110,31 @@ interface EventSourceTopology {
   readonly reportBatchItemFailures: true;
 }
 
+/**
+ * Lambda's recursive loop detection setting of a function (`RecursiveLoop` of
+ * `AWS::Lambda::Function`). Lambda follows a chain of invocations through the trace header the
+ * SDK adds to what a function sends (the X-Ray `Lineage` field, no active tracing needed), and
+ * under `Terminate` stops a function invoked more than {@link LAMBDA_RECURSION_LIMIT} times in
+ * one chain: https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html
+ */
+const RECURSIVE_LOOP = { allow: 'Allow', terminate: 'Terminate' } as const;
+type RecursiveLoopSetting = (typeof RECURSIVE_LOOP)[keyof typeof RECURSIVE_LOOP];
+
+/**
+ * Invocations of one function in one chain that Lambda lets run under `Terminate`; it stops the
+ * next one (the 17th) and sends the event to the dead-letter queue, if one is configured (for an
+ * SQS trigger: the queue's redrive target). "16 recursive calls" in the launch note,
+ * https://aws.amazon.com/about-aws/whats-new/2023/07/aws-lambda-detects-recursive-loops-lambda-functions/
+ */
+const LAMBDA_RECURSION_LIMIT = 16;
+
+/**
+ * Source queues a redrive allow policy (`byQueue`) can name: 10
+ * (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_sqs.RedriveAllowPolicy.html,
+ * `sourceQueues`: "You can specify up to 10 source queues").
+ */
+const MAX_REDRIVE_SOURCES = 10;
+
 /** One function of a stage. */
 interface FunctionTopology {
   readonly role: FunctionRole;
@@ -117,6 +142,15 @@ interface FunctionTopology {
   readonly name: string;
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
+  /**
+   * Lambda's recursive loop detection. `Allow` for the delivery function only: every retry and
+   * every hold is a message it sends to its own trigger queue, so a delivery with more than 16
+   * attempts (or a long pause) is a chain of more than 16 invocations by design. Our own guards
+   * end real loops: `max_attempts`, `max_event_age_seconds`, the receive budget
+   * (`maxReceiveCount`) and the one-level `webhook.dlq` rule. Ingest and the dead-letter
+   * function keep `Terminate`.
+   */
+  readonly recursiveLoop: RecursiveLoopSetting;
 }
 
 /** Everything of one stage that both the CDK stack and the local stack build. */
@@ -141,6 +175,7 @@ const functionsOf = (
     name: functionName(stage, role),
     timeoutSeconds,
     memoryMb: FUNCTION_MEMORY_MB[role],
+    recursiveLoop: role === 'delivery' ? RECURSIVE_LOOP.allow : RECURSIVE_LOOP.terminate,
   });
   return {
     ingest: fn('ingest', PLAIN_FUNCTION_TIMEOUT_SECONDS),
@@ -149,6 +184,19 @@ const functionsOf = (
     dlq: fn('dlq', PLAIN_FUNCTION_TIMEOUT_SECONDS),
   };
 };
+
+/**
+ * Whether the delivery DLQs redrive into the archive. SQS's native redrive there is a backstop
+ * for dead letters the dead-letter function keeps failing on; the archive's redrive allow
+ * policy must then name every DLQ, and it can name {@link MAX_REDRIVE_SOURCES}. Above that,
+ * rather than let any queue of the account dead-letter into the archive (`allowAll`), the DLQs
+ * have no redrive and the archive denies all: such a dead letter stays in its export's DLQ
+ * (14 days, the archive's retention), retried by the dead-letter function, with the export's
+ * dead-letters alarm on. The CLI's `dlq redrive` replays the archive with SendMessage, which
+ * the allow policy does not govern.
+ */
+const deadLettersRedriveToArchive = (config: ObservabilityConfig): boolean =>
+  config.exports.length <= MAX_REDRIVE_SOURCES;
 
 const exportQueues = (
   stage: string,
@@ -167,7 +215,9 @@ const exportQueues = (
       visibilityTimeoutSeconds: visibilityTimeoutFor(PLAIN_FUNCTION_TIMEOUT_SECONDS),
       retentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
       delaySeconds: SQS_QUEUE_DEFAULTS.delaySeconds,
-      redrive: { deadLetterQueue: archive, maxReceiveCount: DLQ_MAX_RECEIVE_COUNT },
+      ...(deadLettersRedriveToArchive(config)
+        ? { redrive: { deadLetterQueue: archive, maxReceiveCount: DLQ_MAX_RECEIVE_COUNT } }
+        : {}),
     },
     {
       name: names.delivery(exportName),
@@ -279,6 +329,15 @@ export type {
   QueueRedrive,
   QueueRole,
   QueueTopology,
+  RecursiveLoopSetting,
   StageTopology,
 };
-export { QUEUE_ROLES, redriveSourcesOf, SQS_QUEUE_DEFAULTS, stageTopology };
+export {
+  LAMBDA_RECURSION_LIMIT,
+  MAX_REDRIVE_SOURCES,
+  QUEUE_ROLES,
+  RECURSIVE_LOOP,
+  redriveSourcesOf,
+  SQS_QUEUE_DEFAULTS,
+  stageTopology,
+};

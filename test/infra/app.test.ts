@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
+import { runValidate } from '../../cli/validate.js';
 import { runtimeConfigJson } from '../../infra/runtimeConfigFile.js';
 import { loadConfigFile } from '../../shared/config/index.js';
 import { REPO_ROOT } from './stackFactory.js';
@@ -188,6 +189,43 @@ describe('Function: cdk synth (infra/app.ts through cdk.json)', () => {
       expect(synth.code).not.toBe(0);
       expect(synth.stderr).toContain('stage "Prod_1" cannot be used in resource names');
       expect(existsSync(join(outdir, 'out', 'TapPassWebhooks-Prod_1.template.json'))).toBe(false);
+    },
+    SLOW_MS,
+  );
+
+  it(
+    "prints the config file, its exports and validate's warnings, and fails on them under strict",
+    async () => {
+      // Prepare
+      const configPath = 'config/observability.yaml';
+      const validated: string[] = [];
+      await runValidate(
+        { config: join(REPO_ROOT, configPath), env: {} },
+        { out: () => {}, err: (line) => validated.push(line) },
+      );
+      // Variables are resolved at run time from SSM: synth does not judge the environment.
+      const expected = validated
+        .filter((line) => line.startsWith('WARNING: '))
+        .filter((line) => !line.includes('is not set in this environment'))
+        .map((line) => line.replaceAll(join(REPO_ROOT, configPath), configPath));
+      const config = await loadConfigFile(join(REPO_ROOT, configPath));
+
+      // Act
+      const synth = await cdkSynth(join(outdir, 'out'), {
+        stage: 'ci',
+        config: configPath,
+        strict: 'true',
+      });
+
+      // Assess
+      expect(expected.length).toBeGreaterThan(0);
+      expect(synth.stderr).toContain(
+        `stage ci: ${configPath}, ${config.exports.length} exports: ${config.exports.map((e) => e.name).join(', ')}`,
+      );
+      for (const line of expected) expect(synth.stderr).toContain(line);
+      expect(synth.stderr).toContain('-c strict=true:');
+      expect(synth.code).not.toBe(0);
+      expect(existsSync(join(outdir, 'out', 'TapPassWebhooks-ci.template.json'))).toBe(false);
     },
     SLOW_MS,
   );

@@ -56,6 +56,19 @@ describe('Class: AwsSolutionsChecks on TapPassWebhooksStack', () => {
     expect(report.success).toBe(true);
   });
 
+  it('finds nothing unacknowledged with active tracing and destroyable queues', async () => {
+    // Prepare
+    const config = await configFromYaml(NO_VARIABLES_YAML);
+    const { stack } = synthStack(config, { tracing: true, removal: 'destroy' });
+
+    // Act
+    const report = new AwsSolutionsChecks().validateScope(stack);
+
+    // Assess
+    expect(report.violations).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
   it('synthesizes with the pack registered through Validations, as infra/app.ts does', async () => {
     // Prepare
     const config = await configFromYaml(manyExportsYaml(3));

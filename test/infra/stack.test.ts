@@ -88,7 +88,8 @@ describe.each(CONFIG_CASES)('Class: TapPassWebhooksStack (%s)', (_name, loadConf
     template.resourceCountIs('AWS::Logs::LogGroup', 3);
     template.resourceCountIs('AWS::IAM::Role', 3);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1 + 2 * exportCount);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * exportCount + 3);
+    // Three per export, three per stage, Errors and Throttles of each of the three functions.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * exportCount + 3 + 2 * 3);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.resourceCountIs('AWS::IAM::ManagedPolicy', 1);
     template.resourceCountIs('AWS::SNS::Topic', 0);
@@ -595,7 +596,7 @@ describe('Class: TapPassWebhooksStack (alarm topic)', () => {
       },
     });
     const alarms = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(6 + 6);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: topic }]);
@@ -637,20 +638,28 @@ describe('Class: TapPassWebhooksStack (stages side by side)', () => {
 });
 
 describe('Class: TapPassWebhooksStack (many exports)', () => {
-  it('lets any queue redrive into the archive once more than ten DLQs feed it', async () => {
+  it('never lets any queue redrive into the archive: byQueue up to ten exports, denyAll above', async () => {
     // Prepare
-    const config = await configFromYaml(manyExportsYaml(11));
+    const ten = await configFromYaml(manyExportsYaml(10));
+    const eleven = await configFromYaml(manyExportsYaml(11));
 
     // Act
-    const { stack, template } = synthStack(config);
+    const atTen = synthStack(ten);
+    const atEleven = synthStack(eleven);
 
     // Assess
-    const archive = propertiesOf(
-      template,
-      'AWS::SQS::Queue',
-      logicalId(stack, stack.queues.archive),
-    );
-    expect(archive.RedriveAllowPolicy).toEqual({ redrivePermission: 'allowAll' });
-    template.resourceCountIs('AWS::SQS::Queue', 3 + 22);
+    const archiveOf = ({ stack, template }: ReturnType<typeof synthStack>) =>
+      propertiesOf(template, 'AWS::SQS::Queue', logicalId(stack, stack.queues.archive));
+    expect(archiveOf(atTen).RedriveAllowPolicy).toMatchObject({ redrivePermission: 'byQueue' });
+    expect(archiveOf(atEleven).RedriveAllowPolicy).toEqual({ redrivePermission: 'denyAll' });
+    for (const queues of atEleven.stack.queues.byExport.values()) {
+      const dlq = propertiesOf(
+        atEleven.template,
+        'AWS::SQS::Queue',
+        logicalId(atEleven.stack, queues.deadLetters),
+      );
+      expect(dlq.RedrivePolicy).toBeUndefined();
+    }
+    atEleven.template.resourceCountIs('AWS::SQS::Queue', 3 + 22);
   });
 });

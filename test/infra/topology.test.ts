@@ -155,15 +155,28 @@ describe('Function: stageTopology()', () => {
 
     // Assess
     expect(functions).toEqual({
-      ingest: { role: 'ingest', name: 'tappass-qa-ingest', timeoutSeconds: 30, memoryMb: 256 },
-      // 2 x the 45 s webhook timeout + 10 s.
+      ingest: {
+        role: 'ingest',
+        name: 'tappass-qa-ingest',
+        timeoutSeconds: 30,
+        memoryMb: 256,
+        recursiveLoop: 'Terminate',
+      },
+      // 2 x the 45 s webhook timeout + 10 s; every retry is a send to its own queue: Allow.
       delivery: {
         role: 'delivery',
         name: 'tappass-qa-delivery',
         timeoutSeconds: 100,
         memoryMb: 512,
+        recursiveLoop: 'Allow',
       },
-      dlq: { role: 'dlq', name: 'tappass-qa-dlq', timeoutSeconds: 30, memoryMb: 256 },
+      dlq: {
+        role: 'dlq',
+        name: 'tappass-qa-dlq',
+        timeoutSeconds: 30,
+        memoryMb: 256,
+        recursiveLoop: 'Terminate',
+      },
     });
   });
 });
