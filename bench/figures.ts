@@ -37,6 +37,7 @@ const FIGURES: readonly FigureDefinition[] = [
   },
   { id: 8, title: 'End to end', load: () => import('./figures/endToEnd.js') },
   { id: 9, title: 'Batching', load: () => import('./figures/batching.js') },
+  { id: 10, title: 'Scale and cost model', load: () => import('./figures/scale.js') },
 ];
 
 export type { FigureDefinition, FigureModule };

@@ -8,6 +8,9 @@
  * `BENCH_EVENTS=2000 BENCH_ONLY=1,8 npm run bench`; a run of some figures only leaves
  * docs/performance.md as it is. `npm run bench -- --report-only` measures nothing: it rewrites
  * latest.md and docs/performance.md from latest.json, after the prose changed.
+ *
+ * Figure 10 holds the inputs of the scale model: whenever it ran (`BENCH_ONLY=10` runs it alone)
+ * the run also writes `docs/scale.md` from the prose of `bench/scalePage.md`.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +30,7 @@ import {
   settingsLine,
   VERDICTS,
 } from './report.js';
+import { ScalePageError, scaleDetailsOf, scalePage } from './scale/page.js';
 import { type BenchSettings, readSettings } from './settings.js';
 
 /** A figure that takes longer than this has hung: its process is killed. */
@@ -37,6 +41,8 @@ const LATEST_JSON = new URL('latest.json', RESULTS_DIR);
 const LATEST_MD = new URL('latest.md', RESULTS_DIR);
 const PAGE_TEMPLATE = new URL('./performancePage.md', import.meta.url);
 const PAGE = new URL('../docs/performance.md', import.meta.url);
+const SCALE_TEMPLATE = new URL('./scalePage.md', import.meta.url);
+const SCALE_PAGE = new URL('../docs/scale.md', import.meta.url);
 
 const COMMAND = 'npm run bench';
 
@@ -88,10 +94,21 @@ const runFigure = async (
   }
 };
 
-/** Writes latest.md and, for a run of every figure, docs/performance.md. */
+/** docs/scale.md, when figure 10 ran. */
+const writeScalePage = async (results: BenchResults): Promise<void> => {
+  if (!scaleDetailsOf(results)) {
+    console.log(`${fileURLToPath(SCALE_PAGE)} left as it is: figure 10 did not run`);
+    return;
+  }
+  await writeFile(SCALE_PAGE, scalePage(await readFile(SCALE_TEMPLATE, 'utf8'), results));
+  console.log(`wrote ${fileURLToPath(SCALE_PAGE)}`);
+};
+
+/** Writes latest.md, docs/scale.md when figure 10 ran and, for a run of every figure, docs/performance.md. */
 const writeReports = async (results: BenchResults): Promise<void> => {
   await writeFile(LATEST_MD, resultsMarkdown(results));
   console.log(`wrote ${fileURLToPath(LATEST_MD)}`);
+  await writeScalePage(results);
   if (results.settings.only !== undefined) {
     console.log(
       `${fileURLToPath(PAGE)} left as it is: this run measured figures ${results.settings.only.join(', ')} only`,
@@ -115,7 +132,7 @@ const reportOnly = async (): Promise<number> => {
   try {
     await writeReports(results);
   } catch (error) {
-    if (!(error instanceof PerformancePageError)) throw error;
+    if (!(error instanceof PerformancePageError || error instanceof ScalePageError)) throw error;
     console.error(error.message);
     return 1;
   }

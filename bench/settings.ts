@@ -3,6 +3,8 @@
  * `npm run bench` within about ten minutes on a 2-core machine; raise them for steadier figures.
  */
 
+import { FIGURES } from './figures.js';
+
 /** A size read from the environment, its default and what it controls. */
 interface SizeSetting {
   readonly env: string;
@@ -32,6 +34,11 @@ const SIZES = {
     env: 'BENCH_CEILING_MESSAGES',
     fallback: 15_000,
     what: 'messages through the bare SQS loop (8)',
+  },
+  scaleEvents: {
+    env: 'BENCH_SCALE_EVENTS',
+    fallback: 1_500,
+    what: 'events pushed for the scale model (10; a fifth of them one per message)',
   },
   lightEvents: {
     env: 'BENCH_LIGHT_EVENTS',
@@ -69,8 +76,10 @@ const positiveInteger = (env: NodeJS.ProcessEnv, setting: SizeSetting): number =
  *
  * @example
  * const settings = readSettings(process.env); // BENCH_EVENTS=2000 npm run bench
+ *
+ * @param figureCount figures `BENCH_ONLY` may name, 1 to this (every figure of the bench)
  */
-const readSettings = (env: NodeJS.ProcessEnv): BenchSettings => {
+const readSettings = (env: NodeJS.ProcessEnv, figureCount = FIGURES.length): BenchSettings => {
   const sizes = Object.fromEntries(
     Object.entries(SIZES).map(([key, setting]) => [key, positiveInteger(env, setting)]),
   ) as unknown as BenchSizes;
@@ -78,9 +87,9 @@ const readSettings = (env: NodeJS.ProcessEnv): BenchSettings => {
     .map((part) => part.trim())
     .filter((part) => part !== '')
     .map(Number);
-  if (only?.some((id) => !Number.isInteger(id) || id < 1 || id > 8)) {
+  if (only?.some((id) => !Number.isInteger(id) || id < 1 || id > figureCount)) {
     throw new BenchSettingsError(
-      `BENCH_ONLY lists figures 1-8, e.g. "1,5"; got "${env.BENCH_ONLY}"`,
+      `BENCH_ONLY lists figures 1-${figureCount}, e.g. "1,5"; got "${env.BENCH_ONLY}"`,
     );
   }
   // Batches of 10 throughout: round sizes to whole batches.
