@@ -2,21 +2,27 @@
  * Config checks that need more than one key at a time, which a schema cannot express:
  * unique export names, unique header names (case-insensitive), body templates that must
  * parse as Liquid and, with `format: json`, render to JSON; plus warnings about risky but
- * valid settings.
+ * valid settings and about filters no event can pass.
  *
  * They run on the raw YAML data, next to the schema, so a file gets every error at once: a
  * bad method in one export does not hide a duplicate name in another. Values are checked
  * only where they have the right type; the schema reports the rest.
  */
-import { isSeverity } from '../events/auditEvent.js';
+import { isSeverity, severityRank } from '../events/auditEvent.js';
 import type { ExportFilters } from '../events/filter.js';
+import {
+  isPipelineEventKind,
+  PIPELINE_EVENT_KINDS,
+  PIPELINE_EVENT_SEVERITIES,
+} from '../events/pipelineEvents.js';
 import { syntheticEvent } from '../events/syntheticEvent.js';
 import { isPresetName } from '../request/presets/names.js';
 import { PRESETS } from '../request/presets/registry.js';
-import { compileBody } from '../request/template.js';
+import { compileBody, eventJsonInsideLoops } from '../request/template.js';
 import { findMalformedReferences, findVariableReferences } from '../request/variables.js';
 import type { ConfigIssue } from './errors.js';
 import { formatPath, type KeyPath, type Locator } from './positions.js';
+import { suggest } from './suggest.js';
 import type { BodyFormat } from './types.js';
 
 /** Where checks report: errors fail the file, warnings are printed and do not. */
@@ -106,7 +112,10 @@ const checkHeaders = (headers: unknown, path: KeyPath, context: CheckContext): v
   }
 };
 
-/** Plain http to a non-local host, and credentials written into the URL, are allowed but risky. */
+/**
+ * Plain http to a non-local host is allowed but risky. (Credentials written into the URL are
+ * an error of the schema: the HTTP client never sends them.)
+ */
 const checkUrlRisks = (url: unknown, path: KeyPath, context: CheckContext): void => {
   if (typeof url !== 'string' || findMalformedReferences(url).length > 0) return;
   let probe = url;
@@ -125,15 +134,51 @@ const checkUrlRisks = (url: unknown, path: KeyPath, context: CheckContext): void
       'uses http://, so events and headers travel unencrypted; use https://',
     );
   }
-  const userinfo = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#@]*)@/.exec(url)?.[1];
-  if (userinfo?.includes(':') && !/:\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(userinfo)) {
-    report(
-      context.warnings,
-      context,
-      path,
-      `has a password written literally; put it in a \${VAR} reference`,
-    );
-  }
+};
+
+/**
+ * A filter entry no event can pass is a warning that says why: a kind the pipeline raises
+ * with a severity below `min_severity` (`webhook.dlq` events are always `error`), a kind
+ * spelled like one the pipeline raises but not it (`webhook_dlq`), a kind with spaces around
+ * it. Kinds match exactly; producers' own kinds are open, so only these can be known wrong.
+ */
+const checkFilters = (filters: unknown, path: KeyPath, context: CheckContext): void => {
+  if (!isRecord(filters) || !Array.isArray(filters.event_kinds)) return;
+  const minimum = isSeverity(filters.min_severity) ? filters.min_severity : undefined;
+  filters.event_kinds.forEach((kind: unknown, index) => {
+    if (typeof kind !== 'string' || kind === '') return;
+    const at: KeyPath = [...path, 'event_kinds', index];
+    if (isPipelineEventKind(kind)) {
+      const severity = PIPELINE_EVENT_SEVERITIES[kind];
+      if (minimum !== undefined && severityRank(severity) < severityRank(minimum)) {
+        report(
+          context.warnings,
+          context,
+          at,
+          `no "${kind}" event can pass this filter: they always have severity ${severity}, below min_severity ${minimum}; lower min_severity to ${severity}, or route ${kind} in an export of its own`,
+        );
+      }
+      return;
+    }
+    if (kind.trim() !== kind) {
+      report(
+        context.warnings,
+        context,
+        at,
+        `${JSON.stringify(kind)} has spaces around it; event kinds match exactly, so it matches no event unless its producer writes those spaces too`,
+      );
+      return;
+    }
+    const meant = suggest(kind, PIPELINE_EVENT_KINDS);
+    if (meant !== undefined) {
+      report(
+        context.warnings,
+        context,
+        at,
+        `"${kind}" is not an event kind the pipeline raises, and event kinds match exactly, so no ${meant} event passes; did you mean "${meant}"?`,
+      );
+    }
+  });
 };
 
 /** The filters an export's synthetic event must pass, from raw values of the right type. */
@@ -206,7 +251,14 @@ const checkTemplate = async (
     preset !== undefined || exp.format === undefined || exp.format === 'json' ? 'json' : 'text';
   let compiled: ReturnType<typeof compileBody>;
   try {
-    compiled = compileBody({ exportName, template, format });
+    compiled = compileBody({
+      exportName,
+      template,
+      format,
+      ...(typeof webhook.max_body_bytes === 'number'
+        ? { maxBodyBytes: webhook.max_body_bytes }
+        : {}),
+    });
   } catch (error) {
     if (preset !== undefined) {
       report(context.issues, context, path, `the preset's template: ${errorText(error)}`);
@@ -216,6 +268,15 @@ const checkTemplate = async (
     report(context.issues, context, path, message, context.locate.value(path, offset));
     return;
   }
+  for (const offset of preset === undefined ? eventJsonInsideLoops(template) : []) {
+    report(
+      context.warnings,
+      context,
+      path,
+      "writes {{ event_json }} inside a loop: every item repeats the whole event, so a large event with many items passes the body limit (webhook.max_body_bytes) and is dead-lettered; write the event once, outside the loop, or the item's own fields",
+      context.locate.value(path, offset),
+    );
+  }
   if (format !== 'json') return;
   const variables = Object.fromEntries(
     compiled.variableNames.map((name) => [name, PLACEHOLDER_VALUE]),
@@ -223,15 +284,17 @@ const checkTemplate = async (
   try {
     await compiled.render(syntheticEvent({ filters: rawFilters(exp.filters) }), variables);
   } catch (error) {
-    const message = errorText(error)
-      .replace(/^export "[^"]*": /, '')
-      .replace(/^body_template /, '')
-      .replace(/ \(this event will not be retried\)$/, '');
+    // The template's own `line L, column C:` becomes the issue's position in the file.
+    const { offset, message } = templatePosition(
+      template,
+      errorText(error).replace(/ \(this event will not be retried\)$/, ''),
+    );
     report(
       context.issues,
       context,
       path,
-      `format is json, but for a synthetic event (every \${VAR} as "${PLACEHOLDER_VALUE}") the template ${message}`,
+      `format is json, but for a synthetic event (every \${VAR} as "${PLACEHOLDER_VALUE}") the template ${message.replace(/^body_template /, '')}`,
+      preset === undefined ? context.locate.value(path, offset) : context.locate.value(path),
     );
   }
 };
@@ -263,6 +326,7 @@ const checkConfig = async (raw: unknown, context: CheckContext): Promise<void> =
       checkHeaders(webhook.headers, ['exports', index, 'webhook', 'headers'], context);
       checkUrlRisks(webhook.url, ['exports', index, 'webhook', 'url'], context);
     }
+    checkFilters(exp.filters, ['exports', index, 'filters'], context);
     await checkTemplate(exp, index, context);
   }
 };

@@ -66,7 +66,13 @@ const deepFreeze = <T>(value: T): T => {
  */
 const parseConfig = async (text: string, fileName: string): Promise<ConfigParseResult> => {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // `merge: true`: YAML merge keys (`<<: *defaults`) share settings between exports.
+  const doc = parseDocument(text, {
+    lineCounter,
+    merge: true,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
   const locate = createLocator({ doc, lineCounter, text });
   const atFileStart = (message: string): ConfigIssue => ({
     file: fileName,

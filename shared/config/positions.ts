@@ -2,7 +2,15 @@
  * Where a key path lives in the YAML source: from `exports[1].webhook.method` to line 12,
  * column 15. Built once per parsed document; lines and columns are 1-based.
  */
-import { type Document, isMap, isScalar, type LineCounter, type Scalar } from 'yaml';
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  type LineCounter,
+  type Scalar,
+} from 'yaml';
 
 /** A key path as zod reports it: map keys and list indexes. */
 type KeyPath = readonly PropertyKey[];
@@ -45,6 +53,13 @@ const formatPath = (path: KeyPath): string => {
   }
   return out;
 };
+
+/** More nested aliases than any config needs; a guard against a cycle, not a limit. */
+const MAX_ALIAS_DEPTH = 32;
+
+/** A YAML merge key `<<` (parsed with `merge: true`, its value is a symbol). */
+const isMergeKey = (key: unknown): boolean =>
+  isScalar(key) && (typeof key.value === 'symbol' || (key.value === '<<' && key.type === 'PLAIN'));
 
 /** The plain value of a map key node (`name`, `1`), for comparing with a zod path segment. */
 const keyText = (key: unknown): string =>
@@ -118,9 +133,44 @@ const createLocator = (source: LocatorSource): Locator => {
   const { doc, lineCounter } = source;
   const at = (offset: number): SourcePosition => lineCounter.linePos(offset);
 
+  /**
+   * The node of `segment` under `parent`, through aliases (`*hook`) and merge keys
+   * (`<<: *defaults`), so a value that came from an anchor is placed where it is written.
+   */
+  const childOf = (parent: unknown, segment: PropertyKey, depth = 0): unknown => {
+    // Aliases nest at most as deep as the file; the bound only guards against a cycle.
+    if (depth > MAX_ALIAS_DEPTH) return undefined;
+    const node = isAlias(parent) ? parent.resolve(doc) : parent;
+    if (isSeq(node)) return typeof segment === 'number' ? node.items[segment] : undefined;
+    if (!isMap(node)) return undefined;
+    const own = node.items.find(
+      (pair) => !isMergeKey(pair.key) && keyText(pair.key) === String(segment),
+    );
+    if (own !== undefined) return own.value;
+    // YAML merge: the map's own keys win, then the merged maps in the order listed.
+    for (const pair of node.items) {
+      if (!isMergeKey(pair.key)) continue;
+      const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+      for (const source of sources) {
+        const found = childOf(source, segment, depth + 1);
+        if (found !== undefined) return found;
+      }
+    }
+    return undefined;
+  };
+
+  const getIn = (path: KeyPath): unknown => {
+    let node: unknown = doc.contents;
+    for (const segment of path) {
+      node = childOf(node, segment);
+      if (node === undefined || node === null) return undefined;
+    }
+    return isAlias(node) ? node.resolve(doc) : node;
+  };
+
   const nodeAt = (path: KeyPath): { node: unknown; exact: boolean } => {
     for (let depth = path.length; depth > 0; depth -= 1) {
-      const node = doc.getIn(path.slice(0, depth), true);
+      const node = getIn(path.slice(0, depth));
       if (node !== undefined && node !== null) return { node, exact: depth === path.length };
     }
     return { node: doc.contents, exact: path.length === 0 };
@@ -141,7 +191,7 @@ const createLocator = (source: LocatorSource): Locator => {
   };
 
   const key = (parentPath: KeyPath, name: string): SourcePosition => {
-    const parent = parentPath.length === 0 ? doc.contents : doc.getIn(parentPath, true);
+    const parent = parentPath.length === 0 ? doc.contents : getIn(parentPath);
     if (isMap(parent)) {
       const pair = parent.items.find((item) => keyText(item.key) === name);
       const start = startOf(pair?.key);

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { SEVERITIES } from '../events/auditEvent.js';
+import { describeHeaderValueProblem, headerValueProblem } from '../request/headerValue.js';
 import { findMalformedReferences, findVariableReferences } from '../request/variables.js';
 import { checkFlowControl, FLOW_CONTROL_KEYS } from './flowControlSchema.js';
 import { PresetSchema } from './presetSchema.js';
@@ -53,15 +54,10 @@ const MANAGED_HEADERS = [
   'upgrade',
 ] as const;
 
-const LINE_BREAK = /[\r\n]/;
-/** C0 controls other than tab, and DEL: never valid in a header value. */
-const hasControlCharacter = (value: string): boolean =>
-  [...value].some((char) => {
-    const code = char.charCodeAt(0);
-    return (code < 0x20 && code !== 0x09) || code === 0x7f;
-  });
-
 const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+const USERINFO_MESSAGE =
+  'carries credentials (user:password@), which are not sent; remove them from the URL and send a header instead, e.g. headers: { Authorization: "Basic ${BASIC_AUTH}" } with BASIC_AUTH set to the base64 of user:password';
 
 /** A value outside a fixed list: `"GET" is not a supported method; use POST, PUT or PATCH`. */
 const notOneOf =
@@ -130,23 +126,29 @@ const checkUrl = (url: string, ctx: z.RefinementCtx<string>): void => {
       code: 'custom',
       message: `uses the unsupported scheme "${parsed.protocol.slice(0, -1)}"; use https:// (or http://)`,
     });
+  } else if (parsed.username !== '' || parsed.password !== '') {
+    // The HTTP client never sends user:password@ (see shared/transport/http.ts): refuse here
+    // rather than accept an export whose every send fails. Never echo it: it is a credential.
+    ctx.addIssue({
+      code: 'custom',
+      message: USERINFO_MESSAGE,
+      params: { offset: url.indexOf('://') + 3 },
+    });
   }
 };
 
-/** Header values: no line breaks (header injection), no control characters, valid references. */
+/**
+ * Header values: only what HTTP can carry (no line breaks, which would inject a header, no
+ * control or non-ASCII characters; see shared/request/headerValue.ts), valid references.
+ */
 const checkHeaderValue = (value: string, ctx: z.RefinementCtx<string>): void => {
   // The value is never echoed: a literal header value may well be a credential.
-  if (LINE_BREAK.test(value)) {
+  const problem = headerValueProblem(value);
+  if (problem !== undefined) {
     ctx.addIssue({
       code: 'custom',
-      message:
-        'contains a line break (CR or LF), which would split the HTTP header; put the value on one line',
-    });
-  } else if (hasControlCharacter(value)) {
-    ctx.addIssue({
-      code: 'custom',
-      message:
-        'contains a control character; header values may only contain printable text and tabs',
+      message: describeHeaderValueProblem(problem),
+      params: { offset: problem.offset },
     });
   }
   checkReferences(value, ctx);
@@ -166,7 +168,7 @@ const HeaderNameSchema = z
 const HeaderValueSchema = z
   .string()
   .superRefine(checkHeaderValue)
-  .meta({ pattern: '^[^\\u0000-\\u0008\\u000A-\\u001F\\u007F]*$' });
+  .meta({ pattern: '^[\\t\\u0020-\\u007E]*$' });
 
 const WebhookSchema = z
   .strictObject({
@@ -217,6 +219,16 @@ const WebhookSchema = z
         title: 'Timeout (seconds)',
         description: `Whole-attempt timeout (connect, send, response), a whole number from 1 to ${DEFAULTS.maxTimeoutSeconds}. A timeout is retried.`,
         examples: [DEFAULTS.timeoutSeconds],
+      }),
+    max_body_bytes: z
+      .int()
+      .min(1024)
+      .max(DEFAULTS.maxBodyBytesLimit)
+      .optional()
+      .meta({
+        title: 'Maximum body size (bytes)',
+        description: `Most UTF-8 bytes a rendered request body may have, from 1024 to ${DEFAULTS.maxBodyBytesLimit} (10 MiB). Rendering stops as soon as the body passes it and the event is dead-lettered with reason render. Absent: ${DEFAULTS.maxBodyBytes} (1 MiB).`,
+        examples: [262_144],
       }),
     allow_private_network: z
       .boolean()

@@ -23,6 +23,14 @@ const DEFAULTS = {
   maxBackoffSeconds: 43_200,
   batchSize: 10,
   maxConcurrency: 5,
+  /** `webhook.max_body_bytes`: 1 MiB. */
+  maxBodyBytes: 1_048_576,
+  /**
+   * Highest `webhook.max_body_bytes`: 10 MiB, the most API Gateway and the common webhook
+   * frameworks' body parsers take (the presets' destinations take far less); one body is
+   * rendered at a time, well within a 512 MB delivery function.
+   */
+  maxBodyBytesLimit: 10_485_760,
 } as const;
 
 interface WebhookConfig {
@@ -34,6 +42,11 @@ interface WebhookConfig {
   /** Liquid template over the audit event; absent means the event as JSON. */
   readonly body_template?: string;
   readonly timeout_seconds: number;
+  /**
+   * Most UTF-8 bytes a rendered body may have; rendering stops as soon as it passes this (a
+   * `render` dead letter). Absent: `DEFAULTS.maxBodyBytes` (1 MiB).
+   */
+  readonly max_body_bytes?: number;
   /**
    * Whether deployed deliveries may reach private, loopback, link-local or metadata addresses
    * (the SSRF guard refuses them otherwise).

@@ -31,7 +31,8 @@ const ulidLike = (now: Date): string => {
  * (else `test_event`) and its `min_severity` raised to at least `error`. Alerting receivers
  * accept `error` (PagerDuty's severities are critical, error, warning and info, so the seed's
  * `"severity": "{{severity}}"` would be rejected for `warn` or `debug`), and it makes a test
- * alert look like the alerts it stands for.
+ * alert look like the alerts it stands for. It carries the lists templates loop over (`tags`,
+ * `policy_result.reasons`), two items each.
  *
  * @example
  * const event = syntheticEvent(config.exports[0]);
@@ -50,7 +51,14 @@ const syntheticEvent = (
     event_kind: exp?.filters?.event_kinds?.[0] ?? 'test_event',
     severity,
     agent_id: 'tappass-test',
-    policy_result: { verdict: 'block', rule: 'synthetic' },
+    // Two items in each list, so `validate` runs a template's loops past their first
+    // item: a loop that leaves a trailing comma only shows with two.
+    policy_result: {
+      verdict: 'block',
+      rule: 'synthetic',
+      reasons: ['synthetic test event', 'sent by test-export'],
+    },
+    tags: ['tappass', 'synthetic'],
     synthetic: true,
   };
 };

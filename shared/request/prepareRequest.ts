@@ -7,10 +7,11 @@ import type { ExportConfig } from '../config/types.js';
 import type { AuditEvent } from '../events/auditEvent.js';
 import { deliveryId } from '../pipeline/messages/index.js';
 import type { OutgoingRequest } from '../transport/http.js';
+import { HeaderValueError, headerValueProblem } from './headerValue.js';
 import { exportWithPreset, type PresetOptions } from './presets/index.js';
 import { signingHeaders, WEBHOOK_HEADERS } from './signing.js';
 import { bodyForExport } from './template.js';
-import { substituteVariables } from './variables.js';
+import { substituteUrlVariables, substituteVariables } from './variables.js';
 
 /** Sent with every request so receivers can tell where it came from. */
 const USER_AGENT = 'tappass-webhooks/0.1';
@@ -34,7 +35,8 @@ const hasHeader = (headers: Readonly<Record<string, string>>, name: string): boo
 
 /**
  * Builds the request for one event. Throws `TemplateError` (render, invalid JSON),
- * `MissingVariableError` and `SigningSecretError` (a signing secret's value cannot be a key);
+ * `MissingVariableError`, `SigningSecretError` (a signing secret's value cannot be a key) and
+ * `HeaderValueError` (a resolved header value HTTP cannot carry);
  * all are permanent for this event.
  *
  * The export's preset (named, or `slack` detected from the resolved URL) supplies the body
@@ -53,13 +55,20 @@ const prepareRequest = async (
   options: PrepareRequestOptions = {},
 ): Promise<OutgoingRequest> => {
   // The URL first: resolved, its host may imply the slack preset (see shared/request/presets/).
-  const url = substituteVariables(configured.webhook.url, variables, configured.name);
+  // A `${VAR}` in a query value is percent-encoded there (see substituteUrlVariables).
+  const url = substituteUrlVariables(configured.webhook.url, variables, configured.name);
   const exportConfig = exportWithPreset(configured, url, options.presets);
   const { webhook } = exportConfig;
   const body = await bodyForExport(exportConfig).render(event, variables);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(webhook.headers)) {
-    headers[name] = substituteVariables(value, variables, exportConfig.name);
+    const resolved = substituteVariables(value, variables, exportConfig.name);
+    // validate checked the value as written; a resolved ${VAR} is first seen here.
+    const problem = headerValueProblem(resolved);
+    if (problem !== undefined) {
+      throw new HeaderValueError(exportConfig.name, name, value, problem.kind);
+    }
+    headers[name] = resolved;
   }
   if (!hasHeader(headers, 'content-type'))
     headers['Content-Type'] = CONTENT_TYPES[exportConfig.format];

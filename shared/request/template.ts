@@ -4,15 +4,35 @@
  *
  * Templates run in a locked-down Liquid: no file system (`include`/`render`/`layout` find
  * nothing), unknown filters are errors, only own properties are readable (no prototype
- * access), and parse size, render time and memory are limited.
+ * access), and parse size, render time, memory and the size of the output (the export's
+ * `webhook.max_body_bytes`, checked as it is written: `./bodyEmitter.ts`) are limited.
  */
-import { Drop, Liquid, type Template, toValue } from 'liquidjs';
+import {
+  CaptureTag,
+  type Context,
+  Drop,
+  Liquid,
+  Context as LiquidContext,
+  filters as liquidFilters,
+  type Template,
+  TypeGuards,
+  toValue,
+  toValueSync,
+} from 'liquidjs';
 import type { BodyFormat, ExportConfig } from '../config/types.js';
 import type { AuditEvent } from '../events/auditEvent.js';
 import { MissingVariableError } from '../secrets/errors.js';
 import { jsonStringContent, redactSecrets, secretForms } from '../secrets/masking.js';
-import { TEMPLATE_FILTERS } from './templateFilters.js';
-import { PRIVATE_NAMES, rewriteTemplateSource } from './templateSource.js';
+import {
+  BodyEmitter,
+  BodyLimitError,
+  DEFAULT_MAX_BODY_BYTES,
+  LocatedOutput,
+  LocatingEmitter,
+} from './bodyEmitter.js';
+import { jsonSyntaxError } from './jsonSyntax.js';
+import { asText, TEMPLATE_FILTERS } from './templateFilters.js';
+import { eventJsonInLoops, PRIVATE_NAMES, rewriteTemplateSource } from './templateSource.js';
 import { findMalformedReferences, findVariableReferences } from './variables.js';
 
 /** Limits of the Liquid engine, documented in the README. */
@@ -45,6 +65,21 @@ class TemplateError extends Error {
   }
 }
 
+/**
+ * The rendered body passed the export's `webhook.max_body_bytes`: rendering stopped there,
+ * so no more than the limit was ever held. Kind `render` (a `render` dead letter).
+ */
+class BodyTooLargeError extends TemplateError {
+  /** The export's limit, in bytes. */
+  readonly limitBytes: number;
+
+  constructor(exportName: string, message: string, limitBytes: number) {
+    super('render', exportName, message);
+    this.name = 'BodyTooLargeError';
+    this.limitBytes = limitBytes;
+  }
+}
+
 /** A compiled body: parse once, render per event. */
 interface CompiledBody {
   readonly exportName: string;
@@ -67,6 +102,8 @@ interface CompileBodyOptions {
   /** Liquid source; `undefined` means the body is the event as JSON. */
   readonly template: string | undefined;
   readonly format: BodyFormat;
+  /** Most UTF-8 bytes a rendered body may have; default {@link DEFAULT_MAX_BODY_BYTES}. */
+  readonly maxBodyBytes?: number;
 }
 
 /**
@@ -94,6 +131,44 @@ class EventJson {
   }
 }
 
+/**
+ * What the `json` filter returns: JSON text that knows it is JSON, so written outside a JSON
+ * string it is the value itself (`{"tags": {{ tags | json }}}` is an array, not a string
+ * holding one), and inside a string its text escaped once. Other filters and comparisons see
+ * the text (`valueOf`), as with Liquid's own `json`.
+ */
+class JsonText extends Drop {
+  /** `undefined` for a value JSON cannot write (`{{ nothing | json }}`). */
+  readonly text: string | undefined;
+
+  constructor(text: string | undefined) {
+    super();
+    this.text = text;
+  }
+
+  override valueOf(): string {
+    return this.text ?? '';
+  }
+
+  override toString(): string {
+    return this.text ?? '';
+  }
+}
+
+/** Liquid's own `json` filter, which charges what it writes to the render's memory limit. */
+const liquidJson = liquidFilters.json as (
+  this: unknown,
+  value: unknown,
+  space?: unknown,
+) => unknown;
+
+/** `{{ value | json }}` / `{{ value | json: 2 }}`: Liquid's own, marked as JSON. */
+function jsonFilter(this: unknown, value: unknown, space?: unknown): JsonText {
+  const input = value instanceof JsonText ? value.text : value;
+  const text = liquidJson.call(this, input, space);
+  return new JsonText(typeof text === 'string' ? text : undefined);
+}
+
 /** U+2028/U+2029 are valid in JSON strings but break some consumers; escape them everywhere. */
 const escapeLineSeparators = (json: string): string =>
   json.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
@@ -102,6 +177,7 @@ const stringifyJson = (value: unknown): string => JSON.stringify(value) ?? 'null
 
 /** Filter for outputs outside JSON strings: the value as a raw JSON value. */
 const jsonValueFilter = (input: unknown): string => {
+  if (input instanceof JsonText) return escapeLineSeparators(input.text ?? 'null');
   const value = input instanceof Drop ? toValue(input) : input;
   if (value instanceof EventJson) return escapeLineSeparators(value.toString());
   if (value === undefined || value === null) return 'null';
@@ -111,12 +187,33 @@ const jsonValueFilter = (input: unknown): string => {
 
 /** Filter for outputs inside JSON strings: the value escaped as JSON string content. */
 const jsonStringFilter = (input: unknown): string => {
+  if (input instanceof JsonText) return jsonStringContent(input.text ?? '');
   const value = input instanceof Drop ? toValue(input) : input;
   if (value === undefined || value === null) return '';
   if (value instanceof EventJson) return jsonStringContent(value.toString());
   if (typeof value === 'object') return jsonStringContent(stringifyJson(value));
   return jsonStringContent(String(value));
 };
+
+/** Filter for `format: text` and captured text: strings as they are, objects as JSON. */
+const textFilter = (input: unknown): string =>
+  asText(input instanceof Drop && !(input instanceof JsonText) ? toValue(input) : input);
+
+/** Register key of the body's emitter, so a `{% capture %}` shares its limit. */
+const BODY_EMITTER = '__tappass_body';
+
+/**
+ * `{% capture %}` writing into a bounded emitter: Liquid's own collects without limit, so a
+ * loop inside a capture could build a string of any size that is never output.
+ */
+class BoundedCaptureTag extends CaptureTag {
+  override *render(ctx: Context): Generator<unknown, void, unknown> {
+    const body = ctx.getRegister<BodyEmitter | undefined>(BODY_EMITTER, undefined);
+    const emitter = new BodyEmitter(body?.limitBytes ?? DEFAULT_MAX_BODY_BYTES, 'capture');
+    yield this.liquid.renderer.renderTemplates(this.templates, ctx, emitter);
+    ctx.bottom()[this.variable] = emitter.buffer;
+  }
+}
 
 /**
  * The one Liquid engine of the process. `templates: {}` replaces the file system with an empty
@@ -136,6 +233,10 @@ const liquid = new Liquid({
 });
 liquid.registerFilter(PRIVATE_NAMES.valueFilter, jsonValueFilter);
 liquid.registerFilter(PRIVATE_NAMES.stringFilter, jsonStringFilter);
+liquid.registerFilter(PRIVATE_NAMES.textFilter, textFilter);
+liquid.registerFilter('json', jsonFilter);
+liquid.registerFilter('jsonify', jsonFilter);
+liquid.registerTag('capture', BoundedCaptureTag);
 for (const [name, filter] of Object.entries(TEMPLATE_FILTERS)) liquid.registerFilter(name, filter);
 
 let parseCount = 0;
@@ -166,14 +267,53 @@ const lineAndColumn = (text: string, offset: number): { line: number; column: nu
   return { line, column: offset - before.lastIndexOf('\n') };
 };
 
-/** Where `JSON.parse` failed, from V8's message; `undefined` when it does not say. */
-const jsonErrorPosition = (error: unknown, body: string): number | undefined => {
-  const message = errorMessage(error);
-  const position = /position (\d+)/.exec(message);
-  if (position?.[1] !== undefined) return Number(position[1]);
-  // "Unexpected end of JSON input" and friends: the problem is at the end.
-  if (/end of (JSON )?input/i.test(message)) return body.length;
-  return undefined;
+/** Liquid's own `, line:2, col:5`: a position in the rewritten source, replaced by ours. */
+const LIQUID_POSITION = /,? line:\d+, col:\d+/g;
+
+/** The rewritten-source offset of the template node a Liquid error points at. */
+const liquidErrorOffset = (error: unknown): number | undefined => {
+  const token = (error as { token?: { begin?: unknown } } | null)?.token;
+  return typeof token?.begin === 'number' ? token.begin : undefined;
+};
+
+/** What a Liquid render error wraps (what a filter or the emitter threw), else the error. */
+const originalErrorOf = (error: unknown): unknown =>
+  (error as { originalError?: unknown } | null)?.originalError ?? error;
+
+/** `line 3, column 5: ` of a template offset, for the start of a message. */
+const positionText = (template: string, offset: number | undefined): string => {
+  if (offset === undefined) return '';
+  const { line, column } = lineAndColumn(template, offset);
+  return `line ${line}, column ${column}: `;
+};
+
+/**
+ * Tells a {@link LocatingEmitter} which node is writing: wraps each node's `render` once, at
+ * compile time. Other emitters pay one `instanceof` per node.
+ */
+const trackNodes = (templates: readonly Template[]): void => {
+  for (const node of templates) {
+    const token = node.token;
+    const verbatim = TypeGuards.isHTMLToken(token);
+    const begin = token.begin + (verbatim ? token.trimLeft : 0);
+    const render = node.render.bind(node);
+    node.render = (ctx, emitter) => {
+      if (emitter instanceof LocatingEmitter) emitter.at(begin, verbatim);
+      return render(ctx, emitter);
+    };
+    const children = node.children?.(false, true);
+    if (children) trackNodes(toValueSync(children));
+  }
+};
+
+/** Renders parsed templates into an emitter; throws Liquid's errors. */
+const renderInto = (parsed: Template[], scope: object, emitter: BodyEmitter): string => {
+  const ctx = new LiquidContext(scope, liquid.options, { sync: true }, { liquid });
+  ctx.setRegister(BODY_EMITTER, emitter);
+  // Synchronous: every tag and filter here is CPU-only (no file system), and the async
+  // renderer's promise per node was the largest cost of a delivery (npm run bench, figure 1).
+  toValueSync(liquid.renderer.renderTemplates(parsed, ctx, emitter));
+  return emitter.buffer;
 };
 
 /**
@@ -195,23 +335,6 @@ const redactedExcerpt = (body: string, offset: number, secrets: readonly string[
   return `${start > 0 ? '…' : ''}${excerpt}${end < body.length ? '…' : ''}`;
 };
 
-const invalidJsonError = (
-  exportName: string,
-  body: string,
-  error: unknown,
-  secrets: readonly string[],
-): TemplateError => {
-  // V8's own message quotes the body, so only the position is taken from it.
-  const offset = jsonErrorPosition(error, body) ?? 0;
-  const { line, column } = lineAndColumn(body, offset);
-  const excerpt = JSON.stringify(redactedExcerpt(body, offset, secrets));
-  return new TemplateError(
-    'invalid_json',
-    exportName,
-    `export "${exportName}": body_template rendered invalid JSON at line ${line}, column ${column}, near ${excerpt}; fix the template, or set format: text if the body is not JSON`,
-  );
-};
-
 /** A template-less body: the event as JSON. */
 const eventAsJsonBody = (exportName: string, format: BodyFormat): CompiledBody => ({
   exportName,
@@ -231,6 +354,7 @@ const eventAsJsonBody = (exportName: string, format: BodyFormat): CompiledBody =
  */
 const compileBody = (options: CompileBodyOptions): CompiledBody => {
   const { exportName, template, format } = options;
+  const limitBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (template === undefined) return eventAsJsonBody(exportName, format);
 
   const malformed = findMalformedReferences(template)[0];
@@ -254,7 +378,34 @@ const compileBody = (options: CompileBodyOptions): CompiledBody => {
     );
   }
   const parsed = parseOrThrow(rewritten.source, exportName);
+  trackNodes(parsed);
   const variableNames = Object.freeze(findVariableReferences(template));
+  /** The template offset of a rewritten-source offset. */
+  const templateOffset = (offset: number | undefined): number | undefined =>
+    offset === undefined ? undefined : rewritten.originalOffset(offset);
+
+  /** The template offset that wrote the body's byte at `bodyOffset`, by rendering again. */
+  const locate = (scope: object, bodyOffset: number): number | undefined => {
+    try {
+      renderInto(parsed, scope, new LocatingEmitter(limitBytes, bodyOffset));
+    } catch (error) {
+      const cause = originalErrorOf(error);
+      if (cause instanceof LocatedOutput) return templateOffset(cause.sourceOffset);
+    }
+    // The problem is at the end of the body (it ends too early): the end of the template.
+    return template.length;
+  };
+
+  const invalidJsonError = (body: string, scope: object, values: readonly string[]) => {
+    const problem = jsonSyntaxError(body) ?? { offset: 0, message: 'not JSON' };
+    const inBody = lineAndColumn(body, problem.offset);
+    const excerpt = JSON.stringify(redactedExcerpt(body, problem.offset, values));
+    return new TemplateError(
+      'invalid_json',
+      exportName,
+      `export "${exportName}": body_template ${positionText(template, locate(scope, problem.offset))}rendered invalid JSON: ${problem.message}, at line ${inBody.line}, column ${inBody.column} of the body, near ${excerpt}; fix the template, or set format: text if the body is not JSON`,
+    );
+  };
 
   const render = async (
     event: AuditEvent,
@@ -281,22 +432,30 @@ const compileBody = (options: CompileBodyOptions): CompiledBody => {
     };
     let body: string;
     try {
-      // Synchronous: every tag and filter here is CPU-only (no file system), and the async
-      // renderer's promise per node was the largest cost of a delivery (npm run bench, figure 1).
-      body = String(liquid.renderSync(parsed, scope));
+      body = renderInto(parsed, scope, new BodyEmitter(limitBytes));
     } catch (error) {
+      const cause = originalErrorOf(error);
+      const at = positionText(template, templateOffset(liquidErrorOffset(error)));
+      if (cause instanceof BodyLimitError) {
+        throw new BodyTooLargeError(
+          exportName,
+          `export "${exportName}": body_template ${at}${cause.message} (webhook.max_body_bytes), so rendering stopped; write less per event (a {{ event_json }} inside a loop writes the whole event each time) or raise the limit (this event will not be retried)`,
+          cause.limitBytes,
+        );
+      }
       // No `cause`: Liquid errors carry the render context, which holds the resolved values.
+      const message = errorMessage(error).replace(LIQUID_POSITION, '');
       throw new TemplateError(
         'render',
         exportName,
-        `export "${exportName}": body_template failed to render: ${redactSecrets(errorMessage(error), values)}; fix the template (this event will not be retried)`,
+        `export "${exportName}": body_template ${at}failed to render: ${redactSecrets(message, values)}; fix the template (this event will not be retried)`,
       );
     }
     if (format === 'json') {
       try {
         JSON.parse(body);
-      } catch (error) {
-        throw invalidJsonError(exportName, body, error, values);
+      } catch {
+        throw invalidJsonError(body, scope, values);
       }
     }
     return body;
@@ -305,11 +464,21 @@ const compileBody = (options: CompileBodyOptions): CompiledBody => {
   return { exportName, format, variableNames, render };
 };
 
+/**
+ * Offsets in a body template of the outputs that write `{{ event_json }}` inside a loop (see
+ * `eventJsonInLoops` in `./templateSource.ts`); `validate` warns about each.
+ *
+ * @example
+ * eventJsonInsideLoops('{% for t in tags %}{{ event_json }}{% endfor %}'); // [19]
+ */
+const eventJsonInsideLoops = (template: string): number[] => eventJsonInLoops(template, liquid);
+
 const compiledBodies = new Map<string, CompiledBody>();
 
 /**
  * The compiled body of an export, compiled on first use and cached for the life of the
- * container (keyed by name, template and format, so a changed config compiles again).
+ * container (keyed by name, template, format and body limit, so a changed config compiles
+ * again).
  *
  * @throws TemplateError kind `parse` (not cached: the next call reports it again).
  * @example
@@ -319,13 +488,20 @@ const bodyForExport = (exp: ExportConfig): CompiledBody => {
   // Per config object first: building the content key on every request showed in the profile.
   const known = compiledByExport.get(exp);
   if (known) return known;
-  const key = JSON.stringify([exp.name, exp.format, exp.webhook.body_template ?? null]);
+  const maxBodyBytes = exp.webhook.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES;
+  const key = JSON.stringify([
+    exp.name,
+    exp.format,
+    exp.webhook.body_template ?? null,
+    maxBodyBytes,
+  ]);
   let compiled = compiledBodies.get(key);
   if (!compiled) {
     compiled = compileBody({
       exportName: exp.name,
       template: exp.webhook.body_template,
       format: exp.format,
+      maxBodyBytes,
     });
     compiledBodies.set(key, compiled);
   }
@@ -338,8 +514,10 @@ const compiledByExport = new WeakMap<ExportConfig, CompiledBody>();
 
 export type { CompileBodyOptions, CompiledBody, TemplateErrorKind };
 export {
+  BodyTooLargeError,
   bodyForExport,
   compileBody,
+  eventJsonInsideLoops,
   TEMPLATE_ERROR_KINDS,
   TEMPLATE_LIMITS,
   TemplateError,

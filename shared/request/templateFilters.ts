@@ -19,7 +19,11 @@ class TemplateFilterError extends Error {
   }
 }
 
-/** A value as text: strings as they are, objects as JSON (or their own `toString`). */
+/**
+ * A value as text: strings as they are, nothing as empty, objects and arrays as JSON (or
+ * their own `toString`: `event_json`, the `json` filter's result). What `format: text`,
+ * captured text and these filters write for a value.
+ */
 const asText = (input: unknown): string => {
   if (input === undefined || input === null) return '';
   if (typeof input === 'string') return input;
@@ -70,4 +74,4 @@ const TEMPLATE_FILTERS = {
   slack_escape: slackEscape,
 } as const;
 
-export { slackEscape, TEMPLATE_FILTERS, TemplateFilterError, truncateChars };
+export { asText, slackEscape, TEMPLATE_FILTERS, TemplateFilterError, truncateChars };

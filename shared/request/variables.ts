@@ -138,6 +138,64 @@ const substituteVariables = (
   return text.replace(REFERENCE, (_reference, name: string) => values[name] ?? '');
 };
 
+/** Where the text read so far ends inside a URL: path, a query key, a query value, fragment. */
+type UrlPart = 'path' | 'key' | 'value' | 'fragment';
+
+/** The part of a URL after `text`, when the text before it ended in `part`. */
+const urlPartAfter = (part: UrlPart, text: string): UrlPart => {
+  let current = part;
+  for (const character of text) {
+    if (current === 'fragment') return current;
+    if (character === '#') current = 'fragment';
+    else if (character === '?' && current === 'path') current = 'key';
+    else if (character === '&' && current !== 'path') current = 'key';
+    else if (character === '=' && current === 'key') current = 'value';
+  }
+  return current;
+};
+
+/** Percent-encoded; a lone surrogate (which cannot be encoded) becomes U+FFFD, as URL does. */
+const encodeQueryValue = (value: string): string =>
+  encodeURIComponent(
+    value.replace(
+      /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+      '\uFFFD',
+    ),
+  );
+
+/**
+ * {@link substituteVariables} for a URL: a `${NAME}` in a query value (`?k=${TOKEN}`) is
+ * percent-encoded, so a value holding `&`, `=` or `#` stays one value instead of adding a
+ * parameter or cutting the query. Everywhere else (the whole URL, the path, a query key, the
+ * whole query after `?`) the value is inserted as it is: there it is meant to be URL text.
+ * What a value inserts counts too: `${BASE}&k=${TOKEN}`, with a BASE holding `?`, encodes TOKEN.
+ *
+ * @throws MissingVariableError listing every referenced name without a value.
+ * @example
+ * substituteUrlVariables('https://x/?k=${T}', { T: 'a&b=1#x' }, 'e'); // 'https://x/?k=a%26b%3D1%23x'
+ */
+const substituteUrlVariables = (
+  url: string,
+  values: Readonly<Record<string, string>>,
+  exportName: string,
+): string => {
+  // The same checks and errors as any other text.
+  substituteVariables(url, values, exportName);
+  let out = '';
+  let part: UrlPart = 'path';
+  let from = 0;
+  for (const match of url.matchAll(REFERENCE)) {
+    const literal = url.slice(from, match.index);
+    part = urlPartAfter(part, literal);
+    const value = values[match[1] ?? ''] ?? '';
+    const inserted = part === 'value' ? encodeQueryValue(value) : value;
+    out += literal + inserted;
+    part = urlPartAfter(part, inserted);
+    from = match.index + match[0].length;
+  }
+  return out + url.slice(from);
+};
+
 /** Own properties only: `${constructor}` must not resolve to Object.prototype.constructor. */
 const hasValue = (values: Readonly<Record<string, string>>, name: string): boolean =>
   Object.hasOwn(values, name) && typeof values[name] === 'string';
@@ -147,5 +205,6 @@ export {
   exportVariableNames,
   findMalformedReferences,
   findVariableReferences,
+  substituteUrlVariables,
   substituteVariables,
 };

@@ -42,7 +42,11 @@ interface SendResult {
   readonly status?: number;
   /** From the start of the attempt until the body was read (or the attempt was cut). */
   readonly latencyMs: number;
-  /** The response body as UTF-8, from at most `maxBodyBytes` bytes; never more is buffered. */
+  /**
+   * The response body as UTF-8, from at most `maxBodyBytes` bytes; never more is buffered. Raw:
+   * it may echo a secret, so callers pass the result through `maskSendResult`
+   * (shared/secrets/masking.ts) before anything reads, quotes or cuts it.
+   */
   readonly bodySnippet: string;
   /** True when the body was longer than the cap, or its reading was cut short. */
   readonly bodyTruncated: boolean;

@@ -3,7 +3,9 @@
  * multicast, reserved and cloud-metadata addresses. It checks the address actually connected
  * to, after DNS resolution, so a host name that resolves (or re-resolves: DNS rebinding) to a
  * private address fails too, and so do the odd spellings of 127.0.0.1 (`0x7f000001`,
- * `2130706433`, `127.1`), which URL parsing turns into the same address.
+ * `2130706433`, `127.1`), which URL parsing turns into the same address, and the IPv6
+ * addresses that carry a blocked IPv4 one (IPv4-mapped, -compatible, -translated, NAT64,
+ * 6to4, Teredo).
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
@@ -34,23 +36,60 @@ const BLOCKED_RANGES: readonly (readonly [string, number, 'ipv4' | 'ipv6'])[] = 
   ['ff00::', 8, 'ipv6'], // multicast
   ['2001:db8::', 32, 'ipv6'], // documentation
   ['100::', 64, 'ipv6'], // discard
+  ['64:ff9b:1::', 48, 'ipv6'], // local-use NAT64 (RFC 8215): translates to private networks
 ];
 
 const blockList = new BlockList();
 for (const [network, prefix, family] of BLOCKED_RANGES)
   blockList.addSubnet(network, prefix, family);
 
-/** The IPv4 address embedded in an IPv4-mapped (`::ffff:a.b.c.d`) or NAT64 IPv6 address. */
+/**
+ * The eight 16-bit groups of an IPv6 address (`isIP` said it is one: at most one `::`, an
+ * optional dotted IPv4 tail, no zone id), whatever its spelling: compressed or expanded,
+ * upper or lower case, hex or dotted tail.
+ */
+const ipv6Groups = (address: string): number[] => {
+  let text = address.toLowerCase();
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const parse = (part: string): number[] =>
+    part === '' ? [] : part.split(':').map((group) => Number.parseInt(group, 16));
+  const [head = '', tail] = text.split('::');
+  if (tail === undefined) return parse(head);
+  const before = parse(head);
+  const after = parse(tail);
+  return [...before, ...Array<number>(8 - before.length - after.length).fill(0), ...after];
+};
+
+const dottedQuad = (high: number, low: number): string =>
+  `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+
+/**
+ * The IPv4 address an IPv6 address carries, by the transition mechanisms that embed one, so
+ * `::ffff:127.0.0.1` is judged as 127.0.0.1:
+ * - IPv4-compatible `::a.b.c.d` (::/96, deprecated; `::` and `::1` become 0.0.0.0 and 0.0.0.1,
+ *   blocked anyway) and IPv4-mapped `::ffff:a.b.c.d` (::ffff:0:0/96): the last 32 bits;
+ * - IPv4-translated `::ffff:0:a.b.c.d` (::ffff:0:0:0/96, SIIT): the last 32 bits;
+ * - NAT64 `64:ff9b::a.b.c.d` (64:ff9b::/96): the last 32 bits;
+ * - 6to4 `2002:AABB:CCDD::` (2002::/16): bits 16-48;
+ * - Teredo `2001:0:…` (2001::/32): the client's address, the last 32 bits XOR 0xffffffff.
+ */
 const embeddedIpv4 = (address: string): string | undefined => {
-  const match =
-    /^(?:::ffff:|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(
-      address,
-    );
-  if (!match) return undefined;
-  if (match[1]) return match[1];
-  const high = Number.parseInt(match[2] ?? '0', 16);
-  const low = Number.parseInt(match[3] ?? '0', 16);
-  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+  const g = ipv6Groups(address);
+  if (g.length !== 8) return undefined;
+  const [g0, g1, g2, g3, g4, g5, g6 = 0, g7 = 0] = g;
+  const zerosTo = (end: number): boolean => g.slice(0, end).every((group) => group === 0);
+  if (zerosTo(5) && (g5 === 0 || g5 === 0xffff)) return dottedQuad(g6, g7);
+  if (zerosTo(4) && g4 === 0xffff && g5 === 0) return dottedQuad(g6, g7);
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) {
+    return dottedQuad(g6, g7);
+  }
+  if (g0 === 0x2002) return dottedQuad(g1 ?? 0, g2 ?? 0);
+  if (g0 === 0x2001 && g1 === 0) return dottedQuad(g6 ^ 0xffff, g7 ^ 0xffff);
+  return undefined;
 };
 
 /**
@@ -60,6 +99,7 @@ const embeddedIpv4 = (address: string): string | undefined => {
  * @example
  * isBlockedAddress('169.254.169.254'); // true
  * isBlockedAddress('::ffff:127.0.0.1'); // true
+ * isBlockedAddress('2002:a00:1::'); // true (6to4 of 10.0.0.1)
  * isBlockedAddress('93.184.215.14'); // false
  */
 const isBlockedAddress = (address: string): boolean => {
@@ -67,8 +107,9 @@ const isBlockedAddress = (address: string): boolean => {
   const family = isIP(bare);
   if (family === 0) return true;
   if (family === 4) return blockList.check(bare, 'ipv4');
+  // An embedded IPv4 address reaches that address: judge it by its IPv4 ranges.
   const v4 = embeddedIpv4(bare);
-  if (v4 !== undefined) return blockList.check(v4, 'ipv4');
+  if (v4 !== undefined && blockList.check(v4, 'ipv4')) return true;
   return blockList.check(bare, 'ipv6');
 };
 

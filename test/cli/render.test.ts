@@ -125,6 +125,49 @@ describe('Function: runRender()', () => {
     expect(out.at(-1)).toBe('{"text": "TapPass test_event on tappass-test", "token": "***"}');
   });
 
+  it('stops a body that passes webhook.max_body_bytes and returns 2 with the render error', async () => {
+    // Prepare
+    const limitedConfig = join(dir, 'limited.yaml');
+    await writeFile(
+      limitedConfig,
+      `exports:
+  - name: amplifier
+    destination: webhook
+    webhook:
+      url: "${receiver.url}/hook"
+      max_body_bytes: 4096
+      body_template: '[{% for t in tags %}{{ event_json }},{% endfor %}null]'
+`,
+    );
+    const bigEventFile = join(dir, 'big-event.json');
+    await writeFile(
+      bigEventFile,
+      JSON.stringify({
+        audit_id: 'ae_render_big',
+        timestamp: '2026-04-17T10:15:03Z',
+        event_kind: 'detection',
+        severity: 'warn',
+        tags: Array.from({ length: 2000 }, (_, index) => `tag-${index}`),
+      }),
+    );
+    const { out, err, output } = collectingOutput();
+
+    // Act
+    const code = await runRender(
+      { export: 'amplifier', config: limitedConfig, event: bigEventFile, env: {} },
+      output,
+    );
+
+    // Assess
+    expect(code).toBe(2);
+    expect(out).toEqual([]);
+    expect(err).toHaveLength(2);
+    expect(err[0]).toContain('WARNING:');
+    expect(err[0]).toContain('writes {{ event_json }} inside a loop');
+    expect(err[1]).toContain('export "amplifier": body_template line 1, column 21:');
+    expect(err[1]).toContain("the rendered body passed the export's limit of 4096 bytes");
+  });
+
   it('lists the known exports for an unknown one and returns 2', async () => {
     // Prepare
     const { err, output } = collectingOutput();

@@ -35,6 +35,16 @@ describe('Function: guardedConnector()', () => {
     'http://192.168.0.10/hook',
     'http://[fd00::1]/hook',
     'http://[fd00:ec2::254]/latest/meta-data/',
+    // IPv6 that embeds a blocked IPv4 address: compatible, mapped, translated, NAT64, 6to4, Teredo.
+    'http://[::127.0.0.1]:PORT/hook',
+    'http://[::FFFF:7F00:1]:PORT/hook',
+    'http://[::ffff:0:127.0.0.1]:PORT/hook',
+    'http://[64:ff9b::7f00:1]:PORT/hook',
+    'http://[64:ff9b::169.254.169.254]/latest/meta-data/',
+    'http://[2002:7f00:1::1]:PORT/hook',
+    'http://[2002:a9fe:a9fe::]/latest/meta-data/',
+    'http://[2001:0:4136:e378:8000:63bf:80ff:fffe]:PORT/hook',
+    'http://[2001::4136:e378:8000:63bf:f5ff:fffe]/hook',
   ])('refuses %s without connecting, as a permanent blocked_address', async (template) => {
     // Prepare
     const url = template.replace('PORT', String(stack.receivers.target.port));

@@ -19,7 +19,12 @@ describe('Function: syntheticEvent()', () => {
       event_kind: 'test_event',
       severity: 'error',
       agent_id: 'tappass-test',
-      policy_result: { verdict: 'block', rule: 'synthetic' },
+      policy_result: {
+        verdict: 'block',
+        rule: 'synthetic',
+        reasons: ['synthetic test event', 'sent by test-export'],
+      },
+      tags: ['tappass', 'synthetic'],
       synthetic: true,
     });
   });

@@ -82,6 +82,77 @@ describe('Function: compileBody() (property-based)', () => {
     );
   });
 
+  it('escapes once, by where the value lands, through filters, capture, assign and loops', async () => {
+    // Prepare
+    const template = `{% assign a = value %}{% capture c %}pre {{ value }} "post"{% endcapture %}{% capture k %}\${KEY}{% endcapture %}
+{
+  "raw": {{ value }}, "str": "{{ value }}",
+  "json_out": {{ value | json }}, "json_in": "{{ value | json }}",
+  "list_json_out": {{ list | json }}, "list_json_in": "{{ list | json }}",
+  "def_in": "{{ missing | default: value }}", "def_out": {{ missing | default: value }},
+  "join_in": "{{ list | join: value }}", "join_out": {{ list | join: value }},
+  "trunc_in": "{{ value | truncate_chars: 5 }}", "trunc_out": {{ value | truncate_chars: 5 }},
+  "date_in": "{{ value | date: '%Y-%m-%d' }}", "date_fmt": {{ timestamp | date: value }},
+  "cap_in": "{{ c }}", "cap_out": {{ c }}, "key": "{{ k }}",
+  "asg_in": "{{ a }}", "asg_out": {{ a }},
+  "loop_in": [{% for t in list %}"{{ t }}"{% unless forloop.last %},{% endunless %}{% endfor %}],
+  "loop_out": [{% for t in list %}{{ t }}{% unless forloop.last %},{% endunless %}{% endfor %}]
+}`;
+    const body = compileBody({ exportName: 'filters', template, format: 'json' });
+    // The oracle for filters whose result is not the value itself: the same filter, unescaped.
+    const oracle = compileBody({
+      exportName: 'oracle',
+      template:
+        "{{ value | truncate_chars: 5 }}|{{ value | date: '%Y-%m-%d' }}|{{ timestamp | date: value }}",
+      format: 'text',
+    });
+
+    // Act
+    await fc.assert(
+      fc.asyncProperty(anyString, anyString, anyString, async (value, other, key) => {
+        const event = templateEvent({ value, list: [value, other] });
+        const rendered = await body.render(event, { KEY: key });
+        const expected = await oracle.render(event, {});
+
+        // Assess
+        const decoded = JSON.parse(rendered);
+        const [trunc, date, dateFormat] =
+          expected.split('|').length === 3 ? expected.split('|') : [];
+        const joined = `${value}${value}${other}`;
+        expect(decoded).toMatchObject({
+          raw: value,
+          str: value,
+          json_out: value,
+          json_in: JSON.stringify(value),
+          list_json_out: [value, other],
+          list_json_in: JSON.stringify([value, other]),
+          join_in: joined,
+          join_out: joined,
+          cap_in: `pre ${value} "post"`,
+          cap_out: `pre ${value} "post"`,
+          key,
+          asg_in: value,
+          asg_out: value,
+          loop_in: [value, other],
+          loop_out: [value, other],
+        });
+        expect(decoded.def_in).toBe(value);
+        expect(decoded.def_out).toBe(value);
+        expect(decoded.trunc_in).toBe(decoded.trunc_out);
+        expect(decoded.trunc_in.length).toBeLessThanOrEqual(5);
+        if (trunc !== undefined) {
+          expect([decoded.trunc_in, decoded.date_in, decoded.date_fmt]).toEqual([
+            trunc,
+            date,
+            dateFormat,
+          ]);
+        }
+        expect(rendered).not.toMatch(/[\u2028\u2029]/);
+      }),
+      { numRuns: NUM_RUNS / 5 },
+    );
+  });
+
   it('renders any JSON value in any field as raw JSON outside strings and as its JSON text inside', async () => {
     // Prepare
     const fieldBody = compileBody({

@@ -219,12 +219,12 @@ describe('Function: redactSecrets()', () => {
 });
 
 describe('Function: secretForms()', () => {
-  it('lists a secret as is, JSON-escaped and percent-encoded, skipping empty values', () => {
+  it('lists a secret as is, JSON-escaped (once, twice), percent-encoded and HTML-escaped, skipping empty values', () => {
     // Act
     const forms = secretForms(['a"b', '', 'plain']);
 
     // Assess
-    expect(forms).toEqual(['a"b', 'a\\"b', 'a%22b', 'plain']);
+    expect(forms).toEqual(['a"b', 'a\\"b', 'a%22b', 'a\\\\\\"b', 'a&quot;b', 'plain']);
   });
 });
 

@@ -23,6 +23,7 @@ import type { PipelineNotice } from '../../observability/notices.js';
 import { prepareRequest } from '../../request/prepareRequest.js';
 import { classifyFor, type PresetVerdict } from '../../request/presets/index.js';
 import { exportVariableNames } from '../../request/variables.js';
+import { maskSendResult } from '../../secrets/masking.js';
 import type { OutgoingRequest, SendResult } from '../../transport/http.js';
 import { clientForExport } from '../../transport/networkGuard.js';
 import { backoffDelaySeconds } from '../../transport/retry.js';
@@ -95,6 +96,13 @@ const announceContext = (run: ExportRun, guards: ExportGuards): AnnounceContext 
   exportConfig: run.exportConfig,
   now: run.now,
 });
+
+/** Leaves the records nothing was decided for on their queue, with the error to log. */
+const keepUndecided = (run: ExportRun, items: readonly Item[], error: unknown): void => {
+  for (const item of items) {
+    if (!run.outcomes.has(item.record.messageId)) decide(run, [item], { kind: 'kept', error });
+  }
+};
 
 /** Expired events are dead; copies whose long backoff is not over are hidden again. */
 const screen = (run: ExportRun, items: readonly Item[]): Item[] => {
@@ -326,7 +334,12 @@ const sendGroup = async (
     return;
   }
 
-  const result = await clientForExport(exportConfig, deps).send(request);
+  // Masked as it arrives, before anything reads it: the presets quote the body in their reasons,
+  // and what a reason or a snippet holds is cut later (shared/secrets/masking.ts).
+  const result = maskSendResult(
+    await clientForExport(exportConfig, deps).send(request),
+    run.secretValues,
+  );
   // The generic table, adjusted by the export's preset (Slack error codes, Discord's waits...).
   const verdict = classifyFor(exportConfig, result, request.url, deps.presets);
   deps.notify(attemptNotice(run, group, request, result, verdict));
@@ -362,9 +375,16 @@ const decideExport = async (
   run.secretValues = Object.values(variables);
   const prepared = await prepare(run, ready, variables);
   await Promise.all(
-    groupsOf(run.exportConfig, prepared).map((group) => {
+    groupsOf(run.exportConfig, prepared).map(async (group) => {
       const [first, ...rest] = group;
-      return first === undefined ? undefined : sendGroup(run, [first, ...rest], variables, clock);
+      if (first === undefined) return;
+      try {
+        await sendGroup(run, [first, ...rest], variables, clock);
+      } catch (error) {
+        // Unexpected, and only this group's: its records without an outcome stay on the queue,
+        // while the other groups finish as they would have.
+        keepUndecided(run, group, error);
+      }
     }),
   );
 };
@@ -405,9 +425,7 @@ const deliverForExport = async (
   } catch (error) {
     // Unexpected: the records nothing was decided for stay on the queue (a delivered one may
     // then be sent again: at least once).
-    for (const item of items) {
-      if (!run.outcomes.has(item.record.messageId)) decide(run, [item], { kind: 'kept', error });
-    }
+    keepUndecided(run, items, error);
   }
   return settle({
     deps,
@@ -441,6 +459,18 @@ const deliverRecords = async (
   clock: InvocationClock,
 ): Promise<DeliveryReport> => {
   const now = deps.now?.() ?? new Date();
+  // A sink must not throw; if one does, the deliveries go on: a notice is not worth a record.
+  const notify = deps.notify;
+  const safeDeps: DeliveryDeps = {
+    ...deps,
+    notify: (notice) => {
+      try {
+        notify(notice);
+      } catch {
+        // dropped: see above
+      }
+    },
+  };
   const malformed: MalformedRecord[] = [];
   const byExport = new Map<string, Item[]>();
   for (const record of records) {
@@ -454,9 +484,14 @@ const deliverRecords = async (
     byExport.set(read.message.export, items);
   }
   const settled = await Promise.all([
-    settleMalformed(malformed, deps, now),
+    settleMalformed(malformed, safeDeps, now),
     ...[...byExport].map(([exportName, items]) =>
-      deliverForExport(exportName, items, deps, clock, now),
+      deliverForExport(exportName, items, safeDeps, clock, now).catch(
+        (error: unknown): Settled => ({
+          failed: items.map((item) => item.record.messageId),
+          unexpected: items.map((item) => ({ messageId: item.record.messageId, error })),
+        }),
+      ),
     ),
   ]);
   return {

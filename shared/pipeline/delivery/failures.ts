@@ -7,6 +7,7 @@
  * command error alike.
  */
 
+import { HeaderValueError } from '../../request/headerValue.js';
 import { SigningSecretError } from '../../request/signing.js';
 import { TemplateError } from '../../request/template.js';
 import { MissingVariableError, SecretsError } from '../../secrets/errors.js';
@@ -21,6 +22,8 @@ const PREPARATION_FAILURES = {
   missingVariable: 'missing_variable',
   /** A signing secret's value cannot be used as a key. */
   invalidSecret: 'invalid_secret',
+  /** A header value, its `${VAR}`s resolved, holds a character HTTP cannot carry. */
+  invalidHeader: 'invalid_header',
   /** The secret store failed or refused (throttled, access denied). */
   secrets: 'secrets',
 } as const;
@@ -65,6 +68,14 @@ const preparationFailureOf = (error: unknown): PreparationFailure | undefined =>
   if (error instanceof SigningSecretError) {
     return {
       kind: PREPARATION_FAILURES.invalidSecret,
+      retryable: false,
+      reason: DEAD_LETTER_REASONS.configuration,
+      message: error.message,
+    };
+  }
+  if (error instanceof HeaderValueError) {
+    return {
+      kind: PREPARATION_FAILURES.invalidHeader,
       retryable: false,
       reason: DEAD_LETTER_REASONS.configuration,
       message: error.message,

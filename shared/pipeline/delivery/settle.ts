@@ -6,6 +6,7 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import type { ExportConfig } from '../../config/types.js';
+import { redactSecrets } from '../../secrets/masking.js';
 import {
   changeVisibility,
   type OutgoingMessage,
@@ -54,6 +55,24 @@ const forEachBounded = async <T>(
   }
 };
 
+/** The records that stay on their queue, and the errors to log for them. */
+interface LeftOnQueue {
+  readonly failed: string[];
+  readonly unexpected: UnexpectedFailure[];
+}
+
+/**
+ * An unexpected error with every resolved secret value masked out of its message and stack,
+ * since the handler logs it.
+ */
+const maskedError = (error: unknown, secretValues: readonly string[]): unknown => {
+  if (!(error instanceof Error) || secretValues.length === 0) return error;
+  const masked = new Error(redactSecrets(error.message, secretValues));
+  masked.name = error.name;
+  masked.stack = redactSecrets(error.stack ?? '', secretValues);
+  return masked;
+};
+
 /**
  * Writes one message per entry to a queue (`SendMessageBatch`), then says `written` for each
  * entry SQS took; an entry it did not take leaves its record on the queue (`failed`).
@@ -62,7 +81,7 @@ const writeEach = async <T extends { readonly record: SQSRecord } | { readonly i
   deps: DeliveryDeps,
   queueUrl: string,
   entries: readonly T[],
-  failed: string[],
+  left: LeftOnQueue,
   how: {
     readonly message: (entry: T) => Omit<OutgoingMessage, 'id'>;
     readonly written: (entry: T) => void;
@@ -74,10 +93,18 @@ const writeEach = async <T extends { readonly record: SQSRecord } | { readonly i
     queueUrl,
     entries.map((entry) => ({ id: idOf(entry), ...how.message(entry) })),
   );
-  const notWritten = new Set(result.failed.map((failure) => failure.id));
+  const notWritten = new Map(result.failed.map((failure) => [failure.id, failure]));
   for (const entry of entries) {
-    if (notWritten.has(idOf(entry))) failed.push(idOf(entry));
-    else how.written(entry);
+    const failure = notWritten.get(idOf(entry));
+    if (failure === undefined) {
+      how.written(entry);
+      continue;
+    }
+    left.failed.push(idOf(entry));
+    left.unexpected.push({
+      messageId: idOf(entry),
+      error: new Error(`SQS did not take the message (${failure.code}): ${failure.message}`),
+    });
   }
 };
 
@@ -113,26 +140,35 @@ const settle = async (run: DecidedRun): Promise<Settled> => {
         break;
       case 'kept':
         failed.push(item.record.messageId);
-        unexpected.push({ messageId: item.record.messageId, error: outcome.error });
+        unexpected.push({
+          messageId: item.record.messageId,
+          error: maskedError(outcome.error, run.secretValues),
+        });
         break;
     }
   }
 
   const writeRetries = () =>
-    writeEach(deps, run.queueUrl, retries, failed, {
-      message: ({ outcome }) => ({
-        body: JSON.stringify(outcome.next),
-        delaySeconds: Math.min(outcome.delaySeconds, SQS_LIMITS.maxDelaySeconds),
-      }),
-      written: ({ item, outcome }) =>
-        deps.notify({
-          type: 'retry_scheduled',
-          export: exportConfig.name,
-          auditId: item.message.event.audit_id,
-          nextAttempt: outcome.nextAttempt,
-          delaySeconds: outcome.delaySeconds,
+    writeEach(
+      deps,
+      run.queueUrl,
+      retries,
+      { failed, unexpected },
+      {
+        message: ({ outcome }) => ({
+          body: JSON.stringify(outcome.next),
+          delaySeconds: Math.min(outcome.delaySeconds, SQS_LIMITS.maxDelaySeconds),
         }),
-    });
+        written: ({ item, outcome }) =>
+          deps.notify({
+            type: 'retry_scheduled',
+            export: exportConfig.name,
+            auditId: item.message.event.audit_id,
+            nextAttempt: outcome.nextAttempt,
+            delaySeconds: outcome.delaySeconds,
+          }),
+      },
+    );
 
   const writeDeadLetters = () =>
     writeEach(
@@ -150,7 +186,7 @@ const settle = async (run: DecidedRun): Promise<Settled> => {
           now: run.now,
         }),
       })),
-      failed,
+      { failed, unexpected },
       {
         message: ({ letter }) => ({ body: JSON.stringify(letter) }),
         written: ({ letter }) =>
@@ -167,26 +203,43 @@ const settle = async (run: DecidedRun): Promise<Settled> => {
 
   // Hidden for the wait; no attempt is spent. A failed visibility change only means the
   // record comes back after the queue's visibility timeout instead.
-  const hide = ({ item, outcome }: { item: Item; outcome: OutcomeOf<'deferred'> }) =>
-    changeVisibility(deps.sqs, run.queueUrl, item.record.receiptHandle, outcome.seconds)
-      .catch(() => undefined)
-      .then(() => {
-        failed.push(item.record.messageId);
-        deps.notify({
-          type: 'deferred',
-          export: exportConfig.name,
-          auditId: item.message.event.audit_id,
-          why: outcome.why,
-          visibleAgainInSeconds: outcome.seconds,
-        });
-      });
+  // The receipt handle belongs to the queue the record came from: the export it names, except
+  // for a message that names another export than its queue's.
+  const sourceQueueUrl = (item: Item): string => {
+    const queueExport = deps.exportOfQueueArn(item.record.eventSourceARN);
+    return queueExport === undefined ? run.queueUrl : deps.queues.delivery(queueExport);
+  };
+
+  // Hidden for the wait; no attempt is spent. A failed visibility change only means the
+  // record comes back after the queue's visibility timeout instead; it is logged, not noticed.
+  const hide = async ({ item, outcome }: { item: Item; outcome: OutcomeOf<'deferred'> }) => {
+    failed.push(item.record.messageId);
+    try {
+      await changeVisibility(
+        deps.sqs,
+        sourceQueueUrl(item),
+        item.record.receiptHandle,
+        outcome.seconds,
+      );
+    } catch (error) {
+      unexpected.push({ messageId: item.record.messageId, error });
+      return;
+    }
+    deps.notify({
+      type: 'deferred',
+      export: exportConfig.name,
+      auditId: item.message.event.audit_id,
+      why: outcome.why,
+      visibleAgainInSeconds: outcome.seconds,
+    });
+  };
 
   const hold = async ({ item, outcome }: { item: Item; outcome: OutcomeOf<'held'> }) => {
     try {
       const held = await holdRecord({
         sqs: deps.sqs,
         notify: deps.notify,
-        queueUrl: run.queueUrl,
+        queueUrl: sourceQueueUrl(item),
         record: item.record,
         message: item.message,
         exportConfig,
@@ -195,8 +248,9 @@ const settle = async (run: DecidedRun): Promise<Settled> => {
         now: run.now,
       });
       if (held === HOLD_OUTCOMES.hidden) failed.push(item.record.messageId);
-    } catch {
+    } catch (error) {
       failed.push(item.record.messageId);
+      unexpected.push({ messageId: item.record.messageId, error });
     }
   };
 
@@ -237,26 +291,32 @@ const settleMalformed = async (
   }
   await Promise.all(
     [...byExport].map(([exportName, entries]) =>
-      writeEach(deps, deps.queues.deliveryDlq(exportName), entries, failed, {
-        message: ({ record, problem }) =>
-          malformedMessage(
-            malformedRecord({
-              body: record.body,
-              detail: problem,
-              sourceMessageId: record.messageId,
+      writeEach(
+        deps,
+        deps.queues.deliveryDlq(exportName),
+        entries,
+        { failed, unexpected },
+        {
+          message: ({ record, problem }) =>
+            malformedMessage(
+              malformedRecord({
+                body: record.body,
+                detail: problem,
+                sourceMessageId: record.messageId,
+                export: exportName,
+              }),
+            ),
+          written: ({ record, problem }) =>
+            deps.notify({
+              type: 'dead_lettered',
               export: exportName,
+              auditId: 'unknown',
+              reason: DEAD_LETTER_REASONS.malformed,
+              detail: `message ${record.messageId}: ${problem} (at ${now.toISOString()})`,
+              attempts: 0,
             }),
-          ),
-        written: ({ record, problem }) =>
-          deps.notify({
-            type: 'dead_lettered',
-            export: exportName,
-            auditId: 'unknown',
-            reason: DEAD_LETTER_REASONS.malformed,
-            detail: `message ${record.messageId}: ${problem} (at ${now.toISOString()})`,
-            attempts: 0,
-          }),
-      }),
+        },
+      ),
     ),
   );
   return { failed, unexpected };

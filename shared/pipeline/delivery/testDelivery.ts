@@ -19,7 +19,7 @@ import { prepareRequest } from '../../request/prepareRequest.js';
 import { classifyFor, type PresetOptions } from '../../request/presets/index.js';
 import { maskSignatures } from '../../request/signing.js';
 import { exportVariableNames } from '../../request/variables.js';
-import { maskHeaders, redactSecrets } from '../../secrets/masking.js';
+import { maskHeaders, maskSendResult, redactSecrets } from '../../secrets/masking.js';
 import type { SecretResolver } from '../../secrets/resolvers.js';
 import type { HttpClient, SendResult } from '../../transport/http.js';
 import { clientForExport } from '../../transport/networkGuard.js';
@@ -75,16 +75,6 @@ interface TestDeliveryInput {
   readonly presets?: PresetOptions;
 }
 
-const redactResult = (result: SendResult, secretValues: readonly string[]): SendResult => {
-  const redact = (text: string) => redactSecrets(text, secretValues);
-  return {
-    ...result,
-    bodySnippet: redact(result.bodySnippet),
-    ...(result.errorMessage === undefined ? {} : { errorMessage: redact(result.errorMessage) }),
-    ...(result.headers === undefined ? {} : { headers: maskHeaders(result.headers, secretValues) }),
-  };
-};
-
 /**
  * Sends one event to one export, once, exactly as the delivery function would (same request,
  * same classification), and reports it with secret values masked.
@@ -109,7 +99,8 @@ const testDelivery = async (input: TestDeliveryInput): Promise<TestDeliveryRepor
   const secretValues = Object.values(variables);
   const request = await prepareRequest(exportConfig, event, variables, { presets: input.presets });
   const client = clientForExport(exportConfig, input);
-  const result = redactResult(await client.send(request), secretValues);
+  // Masked before it is classified, as in the delivery engine: the verdict quotes the body.
+  const result = maskSendResult(await client.send(request), secretValues);
   return {
     export: exportConfig.name,
     event: {
@@ -152,9 +143,10 @@ const TEST_INVOCATION_ERRORS = {
   unknownExport: 'unknown_export',
   invalidEvent: 'invalid_event',
   /**
-   * `missing_variable`, `template`, `secrets` (SSM throttled, access denied) and
-   * `invalid_secret` (a signing secret that cannot be used as a key): the delivery's own
-   * preparation failures (shared/pipeline/delivery/failures.ts).
+   * `missing_variable`, `template`, `secrets` (SSM throttled, access denied),
+   * `invalid_secret` (a signing secret that cannot be used as a key) and `invalid_header` (a
+   * resolved header value HTTP cannot carry): the delivery's own preparation failures
+   * (shared/pipeline/delivery/failures.ts).
    */
   ...PREPARATION_FAILURES,
 } as const;

@@ -11,6 +11,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { ExportConfig } from '../../config/types.js';
 import type { AuditEvent } from '../../events/auditEvent.js';
+import { PIPELINE_EVENT_SEVERITIES } from '../../events/pipelineEvents.js';
 import type { NoticeSink } from '../../observability/notices.js';
 import type { QueueDirectory } from '../../sqs/queueNames.js';
 import { sendMessage } from '../../sqs/queues.js';
@@ -71,7 +72,7 @@ const exportPausedEvent = (
     audit_id: exportPausedAuditId(exportConfig.name, transition.openedAt, Math.max(1, cooldownMs)),
     timestamp: now.toISOString(),
     event_kind: EXPORT_PAUSED_KIND,
-    severity: 'error',
+    severity: PIPELINE_EVENT_SEVERITIES[EXPORT_PAUSED_KIND],
     export: exportConfig.name,
     reason: transition.reason,
     detail: describeOpening(transition, cooldownSeconds),

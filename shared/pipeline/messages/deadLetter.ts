@@ -4,7 +4,7 @@
  * (reason `redrive`). So a dead letter has the same fields whichever path made it.
  */
 
-import { redactSecrets } from '../../secrets/masking.js';
+import { maskThenCut, redactSecrets } from '../../secrets/masking.js';
 import type { OutgoingMessage } from '../../sqs/queues.js';
 import { sqsText } from '../../sqs/queues.js';
 import type { SendResult } from '../../transport/http.js';
@@ -15,7 +15,6 @@ import {
   RESPONSE_SNIPPET_BYTES,
 } from './constants.js';
 import type { DeadLetter, DeliveryMessage } from './schemas.js';
-import { truncateUtf8 } from './truncateUtf8.js';
 
 /** Everything known about a delivery when it is dead-lettered. */
 interface DeadLetterInput {
@@ -25,7 +24,7 @@ interface DeadLetterInput {
   readonly attempts: number;
   /** The attempt made just now, if the dead letter follows one. */
   readonly result?: SendResult;
-  /** Values redacted from the detail and the response snippet. */
+  /** Values masked from the detail and the response snippet, in every form (secretForms). */
   readonly secretValues: readonly string[];
   readonly now: Date;
 }
@@ -41,8 +40,13 @@ interface DeadLetterInput {
 const buildDeadLetter = (input: DeadLetterInput): DeadLetter => {
   const { message, result, secretValues } = input;
   const redact = (text: string) => redactSecrets(text, secretValues);
+  // Masked before it is cut, never the other way round: a cut inside a secret would leave a
+  // piece that masking no longer recognises (see maskThenCut).
   const snippet = result?.bodySnippet
-    ? redact(truncateUtf8(result.bodySnippet, RESPONSE_SNIPPET_BYTES))
+    ? maskThenCut(result.bodySnippet, secretValues, {
+        maxBytes: RESPONSE_SNIPPET_BYTES,
+        alreadyCut: result.bodyTruncated,
+      })
     : undefined;
   const attemptedNow = result !== undefined;
   const lastStatus = result?.status ?? message.last_status;

@@ -109,6 +109,10 @@ const dlqEventFieldsSchema = z.object({
   event_kind: z.literal(DLQ_EVENT_KIND, { error: PROBLEMS.notDlqEvent }),
   ...failureFields,
   original_event: auditEvent(PROBLEMS.noOriginalEvent),
+  /** Set when original_event was trimmed to fit the ingest's event limit. */
+  truncated: z.optional(z.literal(true)),
+  /** The original event's size in bytes before it was trimmed. */
+  original_event_bytes: optionalNumber('original_event_bytes'),
 });
 
 /**

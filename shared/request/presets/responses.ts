@@ -2,7 +2,8 @@
  * Small readers of destination responses shared by the presets' classifiers: the JSON body, a
  * numeric header, a short error code. They never throw and never return more than a few
  * hundred characters of the body, so a reason built from them stays short in logs and dead
- * letters (which redact secrets from it as well).
+ * letters. The result they read is masked already (`maskSendResult` runs on every result before
+ * it is classified), so a quote cut at {@link MAX_QUOTED_CHARS} can never cut a secret in two.
  */
 import type { SendResult } from '../../transport/http.js';
 import type { PresetVerdict } from './types.js';
