@@ -6,22 +6,36 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  NestedStack,
+  Stack,
+  type StackProps,
+  Tags,
+  Validations,
+} from 'aws-cdk-lib';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource, type SqsEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { APP_PREFIX, type FunctionRole } from '../shared/sqs/queueNames.js';
+import { APP_PREFIX, type FunctionRole, queueNamePatterns } from '../shared/sqs/queueNames.js';
 // Re-exported below for bench/figures/sqsRequests.ts, which reads the memory from the stack.
 import { FUNCTION_MEMORY_MB } from '../shared/sqs/queueSettings.js';
+import { exportGroupOf, type StageLayout, stageLayout } from '../shared/sqs/stageLayout.js';
 import {
   type EventSourceTopology,
   type StageTopology,
   stageTopology,
 } from '../shared/sqs/topology.js';
 import { PipelineAlarms } from './constructs/pipelineAlarms.js';
-import { dashboardUrl, PipelineDashboard } from './constructs/pipelineDashboard.js';
+import {
+  dashboardUrl,
+  groupDashboardName,
+  PipelineDashboard,
+} from './constructs/pipelineDashboard.js';
 import { PipelineFunction } from './constructs/pipelineFunction.js';
 import { PipelineQueues } from './constructs/pipelineQueues.js';
 import { RUNTIME_CONFIG_PATH, writeRuntimeConfigFile } from './runtimeConfigFile.js';
@@ -40,6 +54,15 @@ const baseStackProps = (props: TapPassWebhooksStackProps): StackProps => {
     ...stackProps,
   };
 };
+
+/** What a function does with an SQS queue it consumes (`Queue.grantConsumeMessages`). */
+const CONSUME_ACTIONS = [
+  'sqs:ReceiveMessage',
+  'sqs:ChangeMessageVisibility',
+  'sqs:GetQueueUrl',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+];
 
 /** An event source of the topology as CDK props. */
 const eventSourceProps = (source: EventSourceTopology): SqsEventSourceProps => ({
@@ -76,6 +99,10 @@ class TapPassWebhooksStack extends Stack {
   readonly alarms: PipelineAlarms;
   readonly dashboard: PipelineDashboard;
   readonly producerPolicy: ManagedPolicy;
+  /** One template, or export groups in nested stacks (`shared/sqs/stageLayout.ts`). */
+  readonly layout: StageLayout;
+  /** The nested stack of each export group that has exports (empty in the single layout). */
+  readonly exportGroups: ReadonlyMap<number, NestedStack>;
 
   /** @throws StackPropsError listing every problem of the props, before anything is built. */
   constructor(scope: Construct, id: string, props: TapPassWebhooksStackProps) {
@@ -88,9 +115,28 @@ class TapPassWebhooksStack extends Stack {
 
     this.topology = stageTopology(stage, config);
     const { functions } = this.topology;
+    this.layout = stageLayout(config.exports.map((exportConfig) => exportConfig.name));
+    const exportGroups = new Map<number, NestedStack>();
+    this.exportGroups = exportGroups;
+    // Split stages only: each export's resources in its group's nested stack, created on use.
+    const exportScope =
+      this.layout.kind === 'nested'
+        ? (exportName: string): Construct => {
+            const group = exportGroupOf(exportName);
+            let nested = exportGroups.get(group);
+            if (!nested) {
+              nested = new NestedStack(this, `ExportGroup${group}`, {
+                description: `TapPass webhooks, stage ${stage}: queues, event sources and alarms of export group ${group}`,
+              });
+              exportGroups.set(group, nested);
+            }
+            return nested;
+          }
+        : undefined;
     this.queues = new PipelineQueues(this, 'Queues', {
       topology: this.topology,
       removal: props.removal ?? 'retain',
+      ...(exportScope ? { exportScope } : {}),
     });
     const queues = this.queues;
 
@@ -157,16 +203,39 @@ class TapPassWebhooksStack extends Stack {
         dlq: this.deadLetterFunction.function,
       },
       ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
+      ...(exportScope ? { exportScope } : {}),
     });
+    const groups = this.layout.kind === 'nested' ? this.layout.groups : [];
+    const groupsInUse = [...groups.entries()].filter(([, names]) => names.length > 0);
     this.dashboard = new PipelineDashboard(this, 'Dashboard', {
       stage,
       config,
       queues,
       alarms: this.alarms,
+      ...(this.layout.kind === 'nested'
+        ? {
+            part: {
+              kind: 'stage' as const,
+              groupDashboards: groupsInUse.map(([group]) => groupDashboardName(stage, group)),
+            },
+          }
+        : {}),
     });
+    for (const [group, exportNames] of groupsInUse) {
+      const nested = exportGroups.get(group);
+      if (!nested) continue;
+      new PipelineDashboard(nested, 'Dashboard', {
+        stage,
+        config,
+        queues,
+        alarms: this.alarms,
+        part: { kind: 'group', group, exportNames },
+      });
+    }
 
     this.producerPolicy = new ManagedPolicy(this, 'ProducerPolicy', {
-      managedPolicyName: `${prefix}-producer`,
+      // IAM names are global to the account: the region keeps a stage deployable in two regions.
+      managedPolicyName: `${prefix}-${this.region}-producer`,
       description: `Lets a producer push TapPass audit events onto the ${stage} ingest queue`,
       statements: [
         new PolicyStatement({
@@ -196,19 +265,92 @@ class TapPassWebhooksStack extends Stack {
       if (!queue) {
         throw new Error(`event source of ${source.functionRole}: no queue ${source.queueName}`);
       }
-      functions[source.functionRole].function.addEventSource(
-        new SqsEventSource(queue, eventSourceProps(source)),
+      const target = functions[source.functionRole].function;
+      if (this.layout.kind === 'single' || source.exportName === undefined) {
+        target.addEventSource(new SqsEventSource(queue, eventSourceProps(source)));
+        continue;
+      }
+      // Split stage: the mapping lives next to its queue, in the export group's nested stack,
+      // and refers to the function (one parameter per function and group); the permission to
+      // consume is granted by name pattern (consumeByPattern), not per queue across templates.
+      const settings = eventSourceProps(source);
+      new EventSourceMapping(
+        Stack.of(queue),
+        `${source.functionRole === 'delivery' ? 'Delivery' : 'DeadLetters'}Source-${source.exportName}`,
+        {
+          target,
+          eventSourceArn: queue.queueArn,
+          ...(settings.batchSize === undefined ? {} : { batchSize: settings.batchSize }),
+          ...(settings.maxBatchingWindow ? { maxBatchingWindow: settings.maxBatchingWindow } : {}),
+          ...(settings.maxConcurrency === undefined
+            ? {}
+            : { maxConcurrency: settings.maxConcurrency }),
+          reportBatchItemFailures: settings.reportBatchItemFailures ?? false,
+        },
       );
     }
+    if (this.layout.kind === 'nested') this.consumeByPattern();
+  }
+
+  /** ARN of a stage queue (or name pattern) in this stack's account and region. */
+  private queueArn(name: string): string {
+    return this.formatArn({
+      service: 'sqs',
+      resource: name,
+      arnFormat: ArnFormat.NO_RESOURCE_NAME,
+    });
+  }
+
+  /**
+   * Split stages: the delivery function consumes every delivery queue of the stage, the
+   * dead-letter function every delivery DLQ, named by pattern (`queueNamePatterns`).
+   */
+  private consumeByPattern(): void {
+    const patterns = queueNamePatterns(this.topology.stage);
+    const grant = (target: PipelineFunction, sid: string, pattern: string) => {
+      target.role.addToPrincipalPolicy(
+        new PolicyStatement({ sid, actions: CONSUME_ACTIONS, resources: [this.queueArn(pattern)] }),
+      );
+      this.acknowledgePattern(target, pattern);
+    };
+    grant(this.deliveryFunction, 'ConsumeDeliveryQueues', patterns.delivery);
+    grant(this.deadLetterFunction, 'ConsumeDeliveryDeadLetters', patterns.deliveryDlq);
+  }
+
+  /** The cdk-nag acknowledgement of a queue name pattern on a function's role. */
+  private acknowledgePattern(target: PipelineFunction, pattern: string): void {
+    Validations.of(target.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:${pattern}]`,
+      reason:
+        "Split stage (more exports than one template holds): the exports' queues live in nested stacks, so the functions' policies name them by the stage's queue name pattern instead of listing hundreds of ARNs across templates; the pattern matches only this stage's delivery queues or delivery DLQs (shared/sqs/queueNames.ts).",
+    });
+  }
+
+  /** The ARNs of the delivery queues and of their DLQs, or their patterns in a split stage. */
+  private exportQueueArns(): { delivery: string[]; deliveryDlq: string[] } {
+    if (this.layout.kind === 'single') {
+      return {
+        delivery: this.queues.deliveryQueues.map((queue) => queue.queueArn),
+        deliveryDlq: this.queues.deliveryDeadLetterQueues.map((queue) => queue.queueArn),
+      };
+    }
+    const patterns = queueNamePatterns(this.topology.stage);
+    return {
+      delivery: [this.queueArn(patterns.delivery)],
+      deliveryDlq: [this.queueArn(patterns.deliveryDlq)],
+    };
   }
 
   /** Ingest: sends to every delivery queue and parks in its DLQ. */
   private wireIngest(): void {
     const { queues } = this;
     this.allowSend(this.ingestFunction, 'FanOutAndPark', [
-      ...queues.deliveryQueues,
-      queues.ingestDeadLetters,
+      ...this.exportQueueArns().delivery,
+      queues.ingestDeadLetters.queueArn,
     ]);
+    if (this.layout.kind === 'nested') {
+      this.acknowledgePattern(this.ingestFunction, queueNamePatterns(this.topology.stage).delivery);
+    }
   }
 
   /**
@@ -218,11 +360,18 @@ class TapPassWebhooksStack extends Stack {
   private wireDelivery(props: TapPassWebhooksStackProps): void {
     const { queues } = this;
     // The ingest queue too: a paused export raises its webhook.export_paused event there.
+    const exportQueues = this.exportQueueArns();
     this.allowSend(this.deliveryFunction, 'RetryAndDeadLetter', [
-      ...queues.deliveryQueues,
-      ...queues.deliveryDeadLetterQueues,
-      queues.ingest,
+      ...exportQueues.delivery,
+      ...exportQueues.deliveryDlq,
+      queues.ingest.queueArn,
     ]);
+    if (this.layout.kind === 'nested') {
+      this.acknowledgePattern(
+        this.deliveryFunction,
+        queueNamePatterns(this.topology.stage).deliveryDlq,
+      );
+    }
 
     const parameterArns = ssmParameterArns(this, props.stage, props.config);
     if (parameterArns.length === 0) return;
@@ -260,17 +409,16 @@ class TapPassWebhooksStack extends Stack {
   /** Dead letters: raises events into ingest, archives. */
   private wireDeadLetters(): void {
     const { queues } = this;
-    this.allowSend(this.deadLetterFunction, 'RaiseAndArchive', [queues.ingest, queues.archive]);
+    this.allowSend(this.deadLetterFunction, 'RaiseAndArchive', [
+      queues.ingest.queueArn,
+      queues.archive.queueArn,
+    ]);
   }
 
   /** `sqs:SendMessage` (which also authorizes SendMessageBatch) on exactly these queues. */
-  private allowSend(target: PipelineFunction, sid: string, targets: readonly Queue[]): void {
+  private allowSend(target: PipelineFunction, sid: string, queueArns: readonly string[]): void {
     target.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        sid,
-        actions: ['sqs:SendMessage'],
-        resources: targets.map((queue) => queue.queueArn),
-      }),
+      new PolicyStatement({ sid, actions: ['sqs:SendMessage'], resources: [...queueArns] }),
     );
   }
 

@@ -12,13 +12,14 @@ import {
   MIN_CONCURRENCY,
 } from '../shared/config/schema.js';
 import type { ObservabilityConfig } from '../shared/config/types.js';
-import { assertStageName, queueNames } from '../shared/sqs/queueNames.js';
+import { assertStageName, exportNameClash, queueNames } from '../shared/sqs/queueNames.js';
 import { deliveryFunctionTimeoutSeconds, maxReceiveCountFor } from '../shared/sqs/queueSettings.js';
+import { configLayoutProblems } from '../shared/sqs/stageLayout.js';
 import { StackPropsError } from './errors.js';
 
 /** Props of `TapPassWebhooksStack`. */
 interface TapPassWebhooksStackProps extends StackProps {
-  /** Stage name, part of every resource name (`dev`, `prod`, `eu-staging`). */
+  /** Stage name, part of every resource name (`dev`, `prod`, `eustaging`). */
   readonly stage: string;
   /** The loaded config (`loadConfigFile`), every default applied. */
   readonly config: ObservabilityConfig;
@@ -82,6 +83,8 @@ const exportProblems = (stage: string, config: ObservabilityConfig): string[] =>
     const { name } = exportConfig;
     if (seen.has(name)) problems.push(`export "${name}" appears twice; export names are unique`);
     seen.add(name);
+    const clash = exportNameClash(name);
+    if (clash !== undefined) problems.push(clash);
     if (!EXPORT_NAME_PATTERN.test(name)) {
       problems.push(
         `export name "${name}" cannot be part of queue and alarm names; use 1-40 letters, digits, "-" or "_", starting with a letter or digit`,
@@ -116,6 +119,7 @@ const exportProblems = (stage: string, config: ObservabilityConfig): string[] =>
       );
     }
   }
+  problems.push(...configLayoutProblems(config));
   if (config.exports.length > 0) {
     const timeout = deliveryFunctionTimeoutSeconds(config);
     // 6 × 900 s stays under SQS's visibility limit, so Lambda's limit is the one that binds.

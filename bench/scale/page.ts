@@ -4,6 +4,12 @@
  * figure, so `npm run bench -- --report-only` applies a change to the model or the prices
  * without measuring again.
  */
+import {
+  EXPORT_GROUP_COUNT,
+  EXPORT_GROUP_MAX_EXPORTS,
+  MAX_EXPORTS_PER_STAGE,
+  SINGLE_STACK_MAX_EXPORTS,
+} from '../../shared/sqs/stageLayout.js';
 import { num } from '../format.js';
 import { PRICE_SOURCES, PRICES } from '../prices.js';
 import type { BenchResults } from '../report.js';
@@ -365,12 +371,12 @@ const bendsSection = (details: ScaleDetails): string => {
     [
       'Resources per CloudFormation stack',
       `${SOURCES.stackResources.value} ${link(SOURCES.stackResources)}`,
-      `${inventory.perStage.resources} + ${inventory.perExport.resources} per export: **at most ${maxExportsWithin(inventory, 'resources', SOURCES.stackResources.value)} exports per stage** (200 exports would be ${num(inventory.perStage.resources + 200 * inventory.perExport.resources)} resources: \`cdk synth\` refuses it)`,
+      `${inventory.perStage.resources} + ${inventory.perExport.resources} per export: ${maxExportsWithin(inventory, 'resources', SOURCES.stackResources.value)} exports would fill one template, so up to ${SINGLE_STACK_MAX_EXPORTS} exports stay in one; above that the exports go to ${EXPORT_GROUP_COUNT} nested stacks of at most ${EXPORT_GROUP_MAX_EXPORTS} each: **at most ${MAX_EXPORTS_PER_STAGE} exports per stage** (docs/deploying.md, "Many exports")`,
     ],
     [
       'Widgets per dashboard',
       `${SOURCES.dashboardWidgets.value} ${link(SOURCES.dashboardWidgets)}`,
-      `${inventory.perStage.dashboardWidgets} + ${inventory.perExport.dashboardWidgets} per export: at most ${maxExportsWithin(inventory, 'dashboardWidgets', SOURCES.dashboardWidgets.value)} exports on one dashboard`,
+      `${inventory.perStage.dashboardWidgets} + ${inventory.perExport.dashboardWidgets} per export: at most ${maxExportsWithin(inventory, 'dashboardWidgets', SOURCES.dashboardWidgets.value)} exports on one dashboard; above ${SINGLE_STACK_MAX_EXPORTS} exports each export group has its own dashboard; an alarm status widget lists at most 100 alarms`,
     ],
   ];
   return table(['limit', 'value', 'where this stage meets it'], rows);

@@ -62,6 +62,12 @@ interface PipelineAlarmsProps {
    * @default none
    */
   readonly functions?: Readonly<Partial<Record<FunctionRole, IFunction>>>;
+  /**
+   * The construct an export's alarms are built under: its group's nested stack when the stage
+   * is split (`shared/sqs/stageLayout.ts`).
+   * @default this construct
+   */
+  readonly exportScope?: (exportName: string) => Construct;
 }
 
 /** The alarms of one function. */
@@ -125,8 +131,9 @@ class PipelineAlarms extends Construct {
       if (!exportQueues) continue;
       const name = exportConfig.name;
       const stuckSeconds = stuckDeliveryAgeSeconds(exportConfig);
+      const scopeOfExport = props.exportScope?.(name) ?? this;
       byExport.set(name, {
-        deadLetters: new Alarm(this, `DeadLetters-${name}`, {
+        deadLetters: new Alarm(scopeOfExport, `DeadLetters-${name}`, {
           alarmName: `${prefix}-${name}-dead-letters`,
           alarmDescription: `Export "${name}" (stage ${props.stage}) dead-lettered at least one delivery: its retries ran out, the receiver refused it permanently, or the delivery function kept failing. A webhook.dlq event was raised for each; the dead letters are in the ${names.deadLetters} queue. List them with the CLI (dlq list), fix the cause, then redrive.`,
           metric: arrivals(exportQueues.deadLetters, `${name} dead letters`),
@@ -135,7 +142,7 @@ class PipelineAlarms extends Construct {
           evaluationPeriods: 1,
           treatMissingData: TreatMissingData.NOT_BREACHING,
         }),
-        deliveryStuck: new Alarm(this, `DeliveryStuck-${name}`, {
+        deliveryStuck: new Alarm(scopeOfExport, `DeliveryStuck-${name}`, {
           alarmName: `${prefix}-${name}-delivery-stuck`,
           alarmDescription: `The oldest event waiting for export "${name}" (stage ${props.stage}) is older than its whole retry schedule plus 15 minutes (${stuckSeconds} s): the receiver is slow or asks for long Retry-After delays, the export's max_concurrency is too low for its traffic, or the delivery function is failing. Check the dashboard and the function's logs.`,
           metric: oldestAge(exportQueues.delivery),
@@ -144,7 +151,7 @@ class PipelineAlarms extends Construct {
           evaluationPeriods: 1,
           treatMissingData: TreatMissingData.NOT_BREACHING,
         }),
-        paused: new Alarm(this, `Paused-${name}`, {
+        paused: new Alarm(scopeOfExport, `Paused-${name}`, {
           alarmName: `${prefix}-${name}-paused`,
           alarmDescription: `Export "${name}" (stage ${props.stage}) was paused by its failure-rate breaker (most recent attempts failed, or the receiver answered 410 Gone). Deliveries wait on the queue without spending attempts and resume by themselves when a probe succeeds. A webhook.export_paused event was raised. Check the receiver.`,
           metric: new Metric({
@@ -233,12 +240,20 @@ class PipelineAlarms extends Construct {
 
   /** Every alarm of the stage: per export first, then the stage's own. */
   get alarms(): Alarm[] {
+    return [...this.exportAlarms([...this.byExport.keys()]), ...this.stageAlarms];
+  }
+
+  /** The alarms of these exports, in the order given. */
+  exportAlarms(exportNames: readonly string[]): Alarm[] {
+    return exportNames.flatMap((name) => {
+      const alarms = this.byExport.get(name);
+      return alarms ? [alarms.deadLetters, alarms.deliveryStuck, alarms.paused] : [];
+    });
+  }
+
+  /** The alarms of the stage itself and of its functions. */
+  get stageAlarms(): Alarm[] {
     return [
-      ...[...this.byExport.values()].flatMap((alarms) => [
-        alarms.deadLetters,
-        alarms.deliveryStuck,
-        alarms.paused,
-      ]),
       this.ingestParked,
       this.ingestStuck,
       this.deadLettersExpiring,

@@ -31,9 +31,20 @@ interface PipelineDashboardProps {
   readonly config: ObservabilityConfig;
   readonly queues: PipelineQueues;
   readonly alarms: PipelineAlarms;
+  /**
+   * The part of a split stage this dashboard shows (`shared/sqs/stageLayout.ts`): `stage` is
+   * the header, the stage's own alarms and the ingest row, without export rows; `group` is the
+   * rows and alarms of one export group, named `tappass-<stage>-exports-<group>`.
+   * @default the whole stage on one dashboard
+   */
+  readonly part?:
+    | { readonly kind: 'stage'; readonly groupDashboards: readonly string[] }
+    | { readonly kind: 'group'; readonly group: number; readonly exportNames: readonly string[] };
 }
 
 const WIDTH = 6;
+/** An alarm status widget lists 1 to 100 alarms (CloudWatch's dashboard body structure). */
+const ALARMS_PER_WIDGET = 100;
 const HEIGHT = 6;
 const period = MONITORING_PERIOD;
 
@@ -81,35 +92,84 @@ class PipelineDashboard extends Construct {
   constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
     super(scope, id);
     const names = queueNames(props.stage);
+    const part = props.part;
     this.dashboard = new Dashboard(this, 'Dashboard', {
-      dashboardName: `${APP_PREFIX}-${props.stage}`,
+      dashboardName:
+        part?.kind === 'group'
+          ? groupDashboardName(props.stage, part.group)
+          : `${APP_PREFIX}-${props.stage}`,
       defaultInterval: Duration.hours(3),
     });
-    this.dashboard.addWidgets(...headerRow(props, names.deadLetters, props.alarms.alarms));
-    this.dashboard.addWidgets(...ingestRow(props));
-    for (const exportConfig of props.config.exports) {
-      this.dashboard.addWidgets(...exportRow(props, exportConfig.name));
-    }
+    const exportNames =
+      part?.kind === 'group'
+        ? part.exportNames
+        : part?.kind === 'stage'
+          ? []
+          : props.config.exports.map((exportConfig) => exportConfig.name);
+    const alarms =
+      part === undefined
+        ? props.alarms.alarms
+        : part.kind === 'stage'
+          ? props.alarms.stageAlarms
+          : props.alarms.exportAlarms(part.exportNames);
+    this.dashboard.addWidgets(...headerRow(props, names.deadLetters, alarms));
+    if (part?.kind !== 'group') this.dashboard.addWidgets(...ingestRow(props));
+    for (const name of exportNames) this.dashboard.addWidgets(...exportRow(props, name));
   }
 }
+
+/** The dashboard of export group `group` of a split stage. */
+const groupDashboardName = (stage: string, group: number): string =>
+  `${APP_PREFIX}-${stage}-exports-${group}`;
+
+const headerText = (props: PipelineDashboardProps, archiveName: string): string[] => {
+  const part = props.part;
+  if (part?.kind === 'group') {
+    return [
+      `# TapPass webhooks: stage \`${props.stage}\`, export group ${part.group}`,
+      `${part.exportNames.length} of the stage's ${props.config.exports.length} exports; the ingest queue and the stage's alarms are on \`${APP_PREFIX}-${props.stage}\`.`,
+      'Counts are per 5 minutes; latency is the webhook round trip of each attempt.',
+    ];
+  }
+  return [
+    `# TapPass webhooks: stage \`${props.stage}\``,
+    `${props.config.exports.length} export(s). Producers send to \`${queueNames(props.stage).ingest}\`.`,
+    `Dead letters are kept 14 days in \`${archiveName}\` (CLI: \`dlq list\`); invalid events in \`${queueNames(props.stage).ingestDlq}\`.`,
+    ...(part?.kind === 'stage'
+      ? [
+          `The exports' rows and alarms are on ${part.groupDashboards.map((name) => `\`${name}\``).join(', ')}.`,
+        ]
+      : []),
+    'Counts are per 5 minutes; latency is the webhook round trip of each attempt.',
+  ];
+};
 
 const headerRow = (
   props: PipelineDashboardProps,
   archiveName: string,
   alarms: readonly Alarm[],
-): IWidget[] => [
-  new TextWidget({
-    markdown: [
-      `# TapPass webhooks: stage \`${props.stage}\``,
-      `${props.config.exports.length} export(s). Producers send to \`${queueNames(props.stage).ingest}\`.`,
-      `Dead letters are kept 14 days in \`${archiveName}\` (CLI: \`dlq list\`); invalid events in \`${queueNames(props.stage).ingestDlq}\`.`,
-      'Counts are per 5 minutes; latency is the webhook round trip of each attempt.',
-    ].join('\n\n'),
-    width: 8,
-    height: HEIGHT,
-  }),
-  new AlarmStatusWidget({ title: 'Alarms', alarms: [...alarms], width: 16, height: HEIGHT }),
-];
+): IWidget[] => {
+  const chunks: Alarm[][] = [];
+  for (let start = 0; start < alarms.length; start += ALARMS_PER_WIDGET) {
+    chunks.push(alarms.slice(start, start + ALARMS_PER_WIDGET));
+  }
+  return [
+    new TextWidget({
+      markdown: headerText(props, archiveName).join('\n\n'),
+      width: 8,
+      height: HEIGHT,
+    }),
+    ...chunks.map(
+      (chunk, index) =>
+        new AlarmStatusWidget({
+          title: chunks.length === 1 ? 'Alarms' : `Alarms (${index + 1} of ${chunks.length})`,
+          alarms: chunk,
+          width: 16,
+          height: HEIGHT,
+        }),
+    ),
+  ];
+};
 
 const ingestRow = ({ queues, stage }: PipelineDashboardProps): IWidget[] => [
   new GraphWidget({
@@ -217,4 +277,4 @@ const exportRow = (props: PipelineDashboardProps, name: string): IWidget[] => {
 };
 
 export type { PipelineDashboardProps };
-export { CONSOLE_DOMAINS, dashboardUrl, PipelineDashboard };
+export { ALARMS_PER_WIDGET, CONSOLE_DOMAINS, dashboardUrl, groupDashboardName, PipelineDashboard };

@@ -7,7 +7,7 @@
  * deliver-<export> ──redrive──▶ deliver-<export>-dlq ──redrive──▶ dead-letters (archive)
  * ```
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
@@ -29,6 +29,12 @@ interface PipelineQueuesProps {
    * @default 'retain'
    */
   readonly removal?: 'retain' | 'destroy';
+  /**
+   * The construct an export's queues are built under (inside an `Export-<name>` scope): a
+   * nested stack of the export's group when the stage is split (`shared/sqs/stageLayout.ts`).
+   * @default this construct (one template, the logical ids of every stage so far)
+   */
+  readonly exportScope?: (exportName: string) => Construct;
 }
 
 /** The two queues of one export. */
@@ -111,7 +117,10 @@ class PipelineQueues extends Construct {
         redriveSourceNames: redriveSourcesOf(topology, spec.name),
         removalPolicy: props.removal === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
       };
-      byName.set(spec.name, this.buildQueue(spec, queueProps, exportScopes).queue);
+      byName.set(
+        spec.name,
+        this.buildQueue(spec, queueProps, exportScopes, props.exportScope).queue,
+      );
     }
 
     const named = (role: keyof typeof STAGE_QUEUE_IDS): Queue => {
@@ -123,6 +132,16 @@ class PipelineQueues extends Construct {
     this.ingest = named(QUEUE_ROLES.ingest);
     this.ingestDeadLetters = named(QUEUE_ROLES.ingestDlq);
     this.archive = named(QUEUE_ROLES.archive);
+    const archiveName = topology.queues.find((queue) => queue.role === QUEUE_ROLES.archive)?.name;
+    if (archiveName !== undefined && redriveSourcesOf(topology, archiveName).length === 0) {
+      // Above MAX_REDRIVE_SOURCES exports the DLQs cannot all be named as redrive sources, so
+      // the archive is nobody's DLQ (topology.ts, deadLettersRedriveToArchive).
+      Validations.of(this.archive).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason:
+          'The dead-letter archive is itself the end of the dead-letter path: the dead-letter function writes to it. Above 10 exports no DLQ redrives into it (a redrive allow policy names at most 10 sources), and a queue with no consumer needs no DLQ of its own.',
+      });
+    }
 
     const byExport = new Map<string, ExportQueues>();
     for (const spec of topology.queues) {
@@ -144,12 +163,13 @@ class PipelineQueues extends Construct {
     spec: QueueTopology,
     props: SecureQueueProps,
     exportScopes: Map<string, Construct>,
+    exportScope: ((exportName: string) => Construct) | undefined,
   ): SecureQueue {
     if (spec.role === QUEUE_ROLES.delivery || spec.role === QUEUE_ROLES.deliveryDlq) {
       const exportName = spec.exportName ?? spec.name;
       let scopeOfExport = exportScopes.get(exportName);
       if (!scopeOfExport) {
-        scopeOfExport = new Construct(this, `Export-${exportName}`);
+        scopeOfExport = new Construct(exportScope?.(exportName) ?? this, `Export-${exportName}`);
         exportScopes.set(exportName, scopeOfExport);
       }
       return new SecureQueue(scopeOfExport, EXPORT_QUEUE_IDS[spec.role], props);

@@ -20,6 +20,8 @@ import { isPresetName } from '../request/presets/names.js';
 import { PRESETS } from '../request/presets/registry.js';
 import { compileBody, eventJsonInsideLoops } from '../request/template.js';
 import { findMalformedReferences, findVariableReferences } from '../request/variables.js';
+import { exportNameClash } from '../sqs/queueNames.js';
+import { stageLayoutProblems } from '../sqs/stageLayout.js';
 import type { ConfigIssue } from './errors.js';
 import { formatPath, type KeyPath, type Locator } from './positions.js';
 import { suggest } from './suggest.js';
@@ -59,6 +61,8 @@ const checkUniqueNames = (exports: readonly unknown[], context: CheckContext): v
   const seen = new Map<string, { index: number; name: string }>();
   exports.forEach((exp, index) => {
     if (!isRecord(exp) || typeof exp.name !== 'string' || exp.name === '') return;
+    const clash = exportNameClash(exp.name);
+    if (clash !== undefined) report(context.issues, context, ['exports', index, 'name'], clash);
     const key = exp.name.toLowerCase();
     const first = seen.get(key);
     if (first === undefined) {
@@ -319,6 +323,12 @@ const checkConfig = async (raw: unknown, context: CheckContext): Promise<void> =
   if (!isRecord(raw) || !Array.isArray(raw.exports)) return;
   const exports: readonly unknown[] = raw.exports;
   checkUniqueNames(exports, context);
+  // How many exports one stage can deploy (CloudFormation's limits): refused here, before synth.
+  const names = exports.flatMap((exp) =>
+    isRecord(exp) && typeof exp.name === 'string' ? [exp.name] : [],
+  );
+  for (const problem of stageLayoutProblems(names))
+    report(context.issues, context, ['exports'], problem);
   for (const [index, exp] of exports.entries()) {
     if (!isRecord(exp)) continue;
     const webhook = exp.webhook;

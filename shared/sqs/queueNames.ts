@@ -8,8 +8,30 @@ import type { ObservabilityConfig } from '../config/types.js';
 /** Prefix of every resource name; the stage follows it. */
 const APP_PREFIX = 'tappass';
 
-/** Stage names end up in queue, function and parameter names: keep them short and plain. */
-const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,15}$/;
+/**
+ * Stage names end up in queue, function and parameter names: keep them short and plain. No
+ * "-": the first "-" after `tappass-<stage>` ends the stage, so no two stages share a resource
+ * name (stage `a` + export `ingest` vs stage `a-deliver`; docs/deploying.md, "Names").
+ */
+const STAGE_PATTERN = /^[a-z][a-z0-9]{0,15}$/;
+
+/**
+ * The suffix an export name may not end with: `deliver-<x>-dlq` is export `x`'s DLQ, so an
+ * export `x-dlq` would get the same name for its delivery queue.
+ */
+const RESERVED_EXPORT_SUFFIX = '-dlq';
+
+/**
+ * Why an export name would share a resource name with another export of any stage, or
+ * `undefined` when it cannot (the reserved-suffix rule; see {@link RESERVED_EXPORT_SUFFIX}).
+ *
+ * @example
+ * exportNameClash('foo-dlq'); // 'export name "foo-dlq" ends in "-dlq": ...'
+ */
+const exportNameClash = (exportName: string): string | undefined =>
+  exportName.toLowerCase().endsWith(RESERVED_EXPORT_SUFFIX)
+    ? `export name "${exportName}" ends in "${RESERVED_EXPORT_SUFFIX}": its delivery queue would be named like the dead-letter queue of export "${exportName.slice(0, -RESERVED_EXPORT_SUFFIX.length)}" (tappass-<stage>-deliver-${exportName}); choose a name that does not end in "${RESERVED_EXPORT_SUFFIX}"`
+    : undefined;
 
 /** Queue kinds of the pipeline (see README "Pipeline"). */
 const QUEUE_KINDS = {
@@ -22,7 +44,7 @@ const QUEUE_KINDS = {
 class StageNameError extends Error {
   constructor(stage: string) {
     super(
-      `stage "${stage}" cannot be used in resource names: use 1-16 characters, lower-case letters, digits and "-", starting with a letter (e.g. dev, prod, eu-staging)`,
+      `stage "${stage}" cannot be used in resource names: use 1-16 lower-case letters and digits, starting with a letter, no "-" (e.g. dev, prod, eustaging): a "-" would let two stages share queue and alarm names`,
     );
     this.name = 'StageNameError';
   }
@@ -59,6 +81,16 @@ const queueNames = (stage: string): QueueNames => {
     delivery: (exportName) => `${base}-deliver-${exportName}`,
     deliveryDlq: (exportName) => `${base}-deliver-${exportName}-dlq`,
   };
+};
+
+/**
+ * Name patterns (IAM's `*`) matching every delivery queue, and every delivery DLQ, of a stage:
+ * what the functions' policies name when the exports' queues live in nested stacks
+ * (`stageLayout.ts`), so that no policy lists 400 queue ARNs across templates.
+ */
+const queueNamePatterns = (stage: string): { delivery: string; deliveryDlq: string } => {
+  const names = queueNames(stage);
+  return { delivery: names.delivery('*'), deliveryDlq: names.deliveryDlq('*') };
 };
 
 /** The pipeline's functions. */
@@ -116,10 +148,13 @@ export {
   APP_PREFIX,
   assertStageName,
   exportLocator,
+  exportNameClash,
   FUNCTION_ROLES,
   functionName,
   QUEUE_KINDS,
   queueDirectory,
+  queueNamePatterns,
   queueNames,
+  RESERVED_EXPORT_SUFFIX,
   StageNameError,
 };

@@ -30,13 +30,13 @@ const filesBelow = (directory: string): string[] =>
 describe('Function: ssmParameterPrefix()', () => {
   it('puts every parameter of a stage under /tappass/<stage>', () => {
     // Prepare
-    const stages = ['dev', 'prod', 'eu-staging'];
+    const stages = ['dev', 'prod', 'eustaging'];
 
     // Act
     const prefixes = stages.map(ssmParameterPrefix);
 
     // Assess
-    expect(prefixes).toEqual(['/tappass/dev', '/tappass/prod', '/tappass/eu-staging']);
+    expect(prefixes).toEqual(['/tappass/dev', '/tappass/prod', '/tappass/eustaging']);
   });
 
   it('refuses a stage that cannot be part of a parameter path', () => {

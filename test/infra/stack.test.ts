@@ -538,7 +538,7 @@ describe('Class: TapPassWebhooksStack (functions and outputs)', () => {
     });
     expect(outputs.SsmParameters?.Value).toBe('/tappass/qa/PD_ROUTING_KEY');
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
-      ManagedPolicyName: 'tappass-qa-producer',
+      ManagedPolicyName: { 'Fn::Join': ['', ['tappass-qa-', { Ref: 'AWS::Region' }, '-producer']] },
       PolicyDocument: {
         Statement: [
           {
@@ -623,7 +623,7 @@ describe('Class: TapPassWebhooksStack (stages side by side)', () => {
       const { stack, template } = synthStack(config, { stage, alarmEmail: 'a@example.com' });
       expect(stack.stackName).toBe(`TapPassWebhooks-${stage}`);
       return Object.entries(named).flatMap(([type, property]) =>
-        Object.values(resourcesOfType(template, type)).map((r) => String(r.Properties[property])),
+        Object.values(resourcesOfType(template, type)).map((r) => flatten(r.Properties[property])),
       );
     };
     const dev = namesOf('dev');

@@ -21,7 +21,7 @@ describe('Function: stackPropsProblems()', () => {
 
   it('finds nothing wrong with a loaded config, a plain stage and an email', () => {
     // Prepare
-    const props = { stage: 'eu-staging', config: valid, alarmEmail: 'oncall@example.com' };
+    const props = { stage: 'eustaging', config: valid, alarmEmail: 'oncall@example.com' };
 
     // Act
     const problems = stackPropsProblems(props);
