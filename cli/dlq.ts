@@ -230,7 +230,12 @@ const runDlq = async (
     output.err('dlq show needs an id: a delivery_id, an audit_id or a message id');
     return EXIT_CODES.usage;
   }
-  const target = sqsTarget({ ...options, stage }, deps.sqs);
+  const resolved = sqsTarget({ ...options, stage }, deps.sqs);
+  if (!resolved.ok) {
+    output.err(resolved.message);
+    return EXIT_CODES.usage;
+  }
+  const { target } = resolved;
   try {
     let archiveUrl: string;
     try {

@@ -3,12 +3,17 @@
  * way the ingest function validates it, so a bad event is caught before anything is sent.
  */
 import { readFile } from 'node:fs/promises';
-import { type AuditEvent, validateEvent } from '../shared/events/auditEvent.js';
+import {
+  type AuditEvent,
+  formatEventProblems,
+  validateEvent,
+} from '../shared/events/auditEvent.js';
+import { parseEventJson } from '../shared/events/eventJson.js';
 import type { CliOutput } from './io.js';
 
 /**
  * The event in `file`, or undefined after printing why it cannot be used (unreadable, not
- * JSON, or not a valid audit event, with every problem on its own line).
+ * JSON, or not a valid audit event, every problem on the one line).
  *
  * @example
  * const event = await readEventFile('event.json', consoleOutput);
@@ -25,17 +30,15 @@ const readEventFile = async (file: string, output: CliOutput): Promise<AuditEven
     );
     return undefined;
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    output.err(`${file}: not JSON (${error instanceof Error ? error.message : String(error)})`);
+  // Parsed as the ingest parses a message: a byte order mark is fine, a rounded number is not.
+  const parsed = parseEventJson(text);
+  if (!parsed.ok) {
+    output.err(`${file}: not JSON (${parsed.message})`);
     return undefined;
   }
-  const validation = validateEvent(value);
+  const validation = validateEvent(parsed.value);
   if (!validation.ok) {
-    output.err(`${file}: not a valid audit event:`);
-    for (const problem of validation.problems) output.err(`  ${problem.path}: ${problem.message}`);
+    output.err(`${file}: not a valid audit event: ${formatEventProblems(validation.problems)}`);
     return undefined;
   }
   return validation.event;

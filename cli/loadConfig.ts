@@ -2,7 +2,12 @@
  * Loading the config for a command other than `validate`: the same errors as `validate`, one
  * per line on stderr, and `undefined` so the command exits 2 without running.
  */
-import { ConfigError, formatIssue, loadConfigFile } from '../shared/config/index.js';
+import {
+  ConfigError,
+  ConfigValidationError,
+  formatIssue,
+  loadConfigFile,
+} from '../shared/config/index.js';
 import type { ObservabilityConfig } from '../shared/config/types.js';
 import type { CliOutput } from './io.js';
 
@@ -22,9 +27,14 @@ const loadConfigForCommand = async (
       onWarning: (warning) => output.err(`WARNING: ${formatIssue(warning)}`),
     });
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigValidationError) {
       for (const line of error.message.split('\n')) output.err(line);
       output.err(`run \`npm run validate -- --config ${file}\` for a summary once it is fixed`);
+      return undefined;
+    }
+    if (error instanceof ConfigError) {
+      // The file could not be read: one line, nothing to validate yet.
+      output.err(error.message);
       return undefined;
     }
     throw error;

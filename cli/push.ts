@@ -14,10 +14,11 @@ import {
   MAX_EVENT_BYTES,
   validateEvent,
 } from '../shared/events/auditEvent.js';
+import { BYTE_ORDER_MARK, parseEventJson } from '../shared/events/eventJson.js';
 import { assertStageName, queueNames, StageNameError } from '../shared/sqs/queueNames.js';
 import { sendMessages } from '../shared/sqs/queues.js';
 import { type CliOutput, consoleOutput, EXIT_CODES, type ExitCode } from './io.js';
-import { QueueLookupError, queueUrlByName, sqsTarget } from './sqsTarget.js';
+import { describeSqsError, QueueLookupError, queueUrlByName, sqsTarget } from './sqsTarget.js';
 
 /** How the input is read: a JSON document (one event or an array), or one event per line. */
 const INPUT_FORMATS = { json: 'json', ndjson: 'ndjson', auto: 'auto' } as const;
@@ -56,8 +57,7 @@ const collect = (entries: readonly (FoundEvent | InvalidEntry)[]): ParsedInput =
   invalid: entries.filter((entry): entry is InvalidEntry => 'problem' in entry),
 });
 
-const jsonError = (error: unknown): string =>
-  `not JSON (${error instanceof Error ? error.message : String(error)})`;
+const jsonError = (message: string): string => `not JSON (${message})`;
 
 /** One event per non-blank line; line numbers are 1-based, as editors show them. */
 const parseLines = (text: string): ParsedInput =>
@@ -65,11 +65,10 @@ const parseLines = (text: string): ParsedInput =>
     text.split(/\r?\n/).flatMap((line, index) => {
       if (line.trim() === '') return [];
       const where = `line ${index + 1}`;
-      try {
-        return [checkEvent(JSON.parse(line), where)];
-      } catch (error) {
-        return [{ where, problem: jsonError(error) }];
-      }
+      const parsed = parseEventJson(line);
+      return [
+        parsed.ok ? checkEvent(parsed.value, where) : { where, problem: jsonError(parsed.message) },
+      ];
     }),
   );
 
@@ -88,14 +87,14 @@ const parseDocument = (value: unknown): ParsedInput =>
  * // { events: [{ where: 'line 1', event }], invalid: [{ where: 'line 2', problem: 'not JSON (...)' }] }
  */
 const parseEventInput = (text: string, format: InputFormat): ParsedInput => {
-  if (format === INPUT_FORMATS.ndjson) return parseLines(text);
-  try {
-    return parseDocument(JSON.parse(text));
-  } catch (error) {
-    if (format === INPUT_FORMATS.json)
-      return { events: [], invalid: [{ where: 'the file', problem: jsonError(error) }] };
-    return parseLines(text);
-  }
+  // A byte order mark starts the file, not its first line.
+  const body = text.startsWith(BYTE_ORDER_MARK) ? text.slice(1) : text;
+  if (format === INPUT_FORMATS.ndjson) return parseLines(body);
+  const parsed = parseEventJson(body);
+  if (parsed.ok) return parseDocument(parsed.value);
+  if (format === INPUT_FORMATS.json)
+    return { events: [], invalid: [{ where: 'the file', problem: jsonError(parsed.message) }] };
+  return parseLines(body);
 };
 
 const formatOf = (file: string): InputFormat => {
@@ -135,7 +134,8 @@ const plural = (count: number, word: string): string => `${count} ${word}${count
 
 /**
  * Validates and pushes the events of a file (or stdin). Exit codes: 0 every event sent; 1 some
- * were invalid (not sent) or refused by SQS; 2 usage (unreadable file, queue not found).
+ * were invalid (not sent) or refused by SQS; 2 usage (unreadable file, a bad --endpoint or
+ * --queue-url, queue not found, SQS unreachable or not SQS).
  *
  * @example
  * process.exitCode = await runPush({ file: 'events.ndjson' }, consoleOutput);
@@ -168,18 +168,29 @@ const runPush = async (
   }
 
   const { events, invalid } = parseEventInput(text, formatOf(file));
-  for (const entry of invalid) output.err(`${name}: ${entry.where}: ${entry.problem}`);
   const total = events.length + invalid.length;
   if (total === 0) {
     output.err(`${name}: no events found`);
     return EXIT_CODES.usage;
   }
+  const [onlyEntry] = invalid;
+  if (total === 1 && onlyEntry !== undefined) {
+    // One event, one line: what is wrong with it and that nothing was sent.
+    output.err(`${name}: ${onlyEntry.where}: ${onlyEntry.problem}; nothing sent`);
+    return EXIT_CODES.failed;
+  }
+  for (const entry of invalid) output.err(`${name}: ${entry.where}: ${entry.problem}`);
   if (events.length === 0) {
     output.err(`${name}: none of ${plural(total, 'event')} is valid; nothing sent`);
     return EXIT_CODES.failed;
   }
 
-  const target = sqsTarget({ ...options, stage }, deps.sqs);
+  const resolved = sqsTarget({ ...options, stage }, deps.sqs);
+  if (!resolved.ok) {
+    output.err(resolved.message);
+    return EXIT_CODES.usage;
+  }
+  const { target } = resolved;
   try {
     let queueUrl: string;
     try {
@@ -194,11 +205,21 @@ const runPush = async (
       queueUrl,
       events.map((found, index) => ({ id: String(index), body: JSON.stringify(found.event) })),
     );
+    const sent = outcome.sent.length;
+    const [firstFailure] = outcome.failed;
+    if (sent === 0 && firstFailure?.requestError !== undefined) {
+      // Not one request went through: the target is wrong, not the events; say so once.
+      output.err(`${name}: nothing sent: ${describeSqsError(firstFailure.requestError, target)}`);
+      return EXIT_CODES.usage;
+    }
     for (const failure of outcome.failed) {
       const where = events[Number(failure.id)]?.where ?? `event ${failure.id}`;
-      output.err(`${name}: ${where}: refused by SQS (${failure.code}): ${failure.message}`);
+      output.err(
+        failure.requestError === undefined
+          ? `${name}: ${where}: refused by SQS (${failure.code}): ${failure.message}`
+          : `${name}: ${where}: not sent: ${describeSqsError(failure.requestError, target)}`,
+      );
     }
-    const sent = outcome.sent.length;
     output.out(
       `pushed ${sent} of ${plural(total, 'event')} to ${queueUrl} (${invalid.length} invalid, ${outcome.failed.length} refused)`,
     );

@@ -150,8 +150,10 @@ const runStart = async (options: StartOptions, output: CliOutput): Promise<ExitC
     );
   }
   output.out(`ingest queue: ${stack.ingestQueueUrl}`);
+  // The endpoint is always spelled out: on any port but the default, `push` without it would
+  // look for the stack at 4566 and fail.
   output.out(
-    `push events with: npm run push -- events.ndjson, or aws sqs send-message --endpoint-url ${stack.endpoint} --queue-url ${stack.ingestQueueUrl} --message-body '{...}'`,
+    `push events with: npm run push -- events.ndjson --endpoint ${stack.endpoint}, or aws sqs send-message --endpoint-url ${stack.endpoint} --queue-url ${stack.ingestQueueUrl} --message-body '{...}'`,
   );
 
   let exitCode: ExitCode = EXIT_CODES.ok;

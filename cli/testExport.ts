@@ -9,7 +9,7 @@ import { STATUS_CODES } from 'node:http';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { Command } from 'commander';
 import { environmentWithDotEnv } from '../local/stack.js';
-import type { AuditEvent } from '../shared/events/auditEvent.js';
+import { type AuditEvent, formatEventProblems } from '../shared/events/auditEvent.js';
 import {
   answerTestInvocation,
   TEST_INVOCATION_ERRORS,
@@ -136,8 +136,9 @@ const printResponse = (
     return EXIT_CODES.usage;
   }
   if (error.code === TEST_INVOCATION_ERRORS.invalidEvent) {
-    output.err('the event is not a valid audit event:');
-    for (const problem of error.problems ?? []) output.err(`  ${problem.path}: ${problem.message}`);
+    output.err(
+      `the event is not a valid audit event: ${formatEventProblems(error.problems ?? [])}`,
+    );
     return EXIT_CODES.usage;
   }
   output.err(error.message);
@@ -164,7 +165,16 @@ const describeInvokeError = (error: unknown, name: string, region: string | unde
   if (/region is missing/i.test(message)) {
     return 'no AWS region: pass --region or set AWS_REGION';
   }
-  return `could not invoke ${name}: ${errorName}: ${message}`;
+  // A reply the SDK could not read (an HTML page from a proxy or a wrong endpoint): say so,
+  // without the SDK's hints about hidden fields.
+  if (/\$response|Deserialization/.test(message)) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    return `could not invoke ${name}: the Lambda endpoint sent ${status === undefined ? 'an answer' : `HTTP ${status}`} that is not a Lambda response (is AWS_ENDPOINT_URL or a proxy pointing elsewhere?)`;
+  }
+  if (/\bECONNREFUSED\b/.test(message)) {
+    return `could not invoke ${name}: the Lambda endpoint refused the connection (is AWS_ENDPOINT_URL or a proxy pointing elsewhere?)`;
+  }
+  return `could not invoke ${name}: ${errorName}: ${message.split('\n', 1)[0]}`;
 };
 
 /** Sends the test invocation to the stage's delivery function and prints its answer. */
@@ -208,6 +218,12 @@ const testThroughStage = async (
         `the delivery function failed (${response.FunctionError}): ${failure?.errorType ?? 'Error'}: ${failure?.errorMessage ?? text}`,
       );
       return EXIT_CODES.failed;
+    }
+    if (answer === undefined && text !== '') {
+      output.err(
+        `${name} answered with something that is not JSON: the Lambda endpoint is not AWS Lambda (is AWS_ENDPOINT_URL or a proxy pointing elsewhere?)`,
+      );
+      return EXIT_CODES.usage;
     }
     if (!isResponse(answer)) {
       output.err(

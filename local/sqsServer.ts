@@ -69,9 +69,11 @@ const localSqsClient = (endpoint: string): SQSClient => {
     endpoint,
     region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
-    // Every event source holds a socket in a long poll; the SDK's default of 50 would starve
-    // the sends and deletes of a local stack with several exports.
-    requestHandler: { httpAgent: { keepAlive: true, maxSockets: 500 } },
+    // Every idle event source holds a socket in a long poll (one per queue, see
+    // local/eventSource.ts): 501 at the 250 exports a stage may have. Sends and deletes queue
+    // behind them once the pool is full, so it has room for those and for the pollers that
+    // join under load. docs/cli.md (start) has the measurements.
+    requestHandler: { httpAgent: { keepAlive: true, maxSockets: 1000 } },
   });
   client.middlewareStack.add(
     (next) => async (args) => {

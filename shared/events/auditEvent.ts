@@ -3,7 +3,10 @@
  *
  * An event is a JSON object with at least `audit_id`, `timestamp` (ISO 8601), `event_kind` and
  * `severity`; `agent_id` and every other field pass through untouched to templates and receivers.
+ * Parse producer text with `parseEventJson` (eventJson.ts) first, so that a number JSON.parse
+ * would round is refused here rather than sent changed.
  */
+import { inexactNumber } from './eventJson.js';
 
 /** Severities from least to most severe; the order is what `min_severity` compares. */
 const SEVERITIES = ['debug', 'info', 'warn', 'error', 'critical'] as const;
@@ -49,7 +52,14 @@ const isSeverity = (value: unknown): value is Severity =>
 const severityRank = (severity: Severity): number => SEVERITIES.indexOf(severity);
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+  typeof value === 'object' &&
+  value !== null &&
+  !Array.isArray(value) &&
+  inexactNumber(value) === undefined;
+
+/** A number's text for messages, cut so a 100,000-digit number does not fill the detail. */
+const numberText = (source: string): string =>
+  source.length > 64 ? `${source.slice(0, 64)}… (${source.length} characters)` : source;
 
 /** Walks the value once, reporting forbidden keys and excessive depth with their paths. */
 const checkStructure = (value: unknown, path: string, depth: number, problems: EventProblem[]) => {
@@ -57,6 +67,14 @@ const checkStructure = (value: unknown, path: string, depth: number, problems: E
     problems.push({
       path: path || '(root)',
       message: `nested deeper than ${MAX_EVENT_DEPTH} levels`,
+    });
+    return;
+  }
+  const inexact = inexactNumber(value);
+  if (inexact !== undefined) {
+    problems.push({
+      path: path || '(root)',
+      message: `the event holds the number ${numberText(inexact.source)}, which cannot be kept exactly (it would arrive as ${numberText(inexact.rounded)}); send it as a string`,
     });
     return;
   }
@@ -95,6 +113,8 @@ const requireString = (
 
 const describe = (value: unknown): string => {
   if (value === null) return 'null';
+  const inexact = inexactNumber(value);
+  if (inexact !== undefined) return `number ${numberText(inexact.source)}`;
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
@@ -104,7 +124,8 @@ const describe = (value: unknown): string => {
  * Validates a decoded JSON value as an audit event and returns every problem at once.
  *
  * @example
- * const result = validateEvent(JSON.parse(body));
+ * const parsed = parseEventJson(body);
+ * const result = parsed.ok ? validateEvent(parsed.value) : undefined;
  * if (!result.ok) console.error(result.problems.map((p) => `${p.path}: ${p.message}`));
  */
 const validateEvent = (value: unknown): EventValidation => {

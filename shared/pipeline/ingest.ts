@@ -16,6 +16,7 @@ import {
   MAX_EVENT_BYTES,
   validateEvent,
 } from '../events/auditEvent.js';
+import { parseEventJson } from '../events/eventJson.js';
 import { matchesFilters } from '../events/filter.js';
 import type { NoticeSink } from '../observability/notices.js';
 import type { QueueDirectory } from '../sqs/queueNames.js';
@@ -67,12 +68,11 @@ const PARKED_BODY_BYTES = SQS_LIMITS.messageBytes - 4 * 1024;
  * Returns undefined when the body is not JSON.
  */
 const decodeBody = (body: string): unknown[] | undefined => {
-  try {
-    const value: unknown = JSON.parse(body);
-    return Array.isArray(value) ? value : [value];
-  } catch {
-    return undefined;
-  }
+  // A leading byte order mark is dropped and numbers a double would round are kept as their
+  // text, for validation to refuse (eventJson.ts).
+  const parsed = parseEventJson(body);
+  if (!parsed.ok) return undefined;
+  return Array.isArray(parsed.value) ? parsed.value : [parsed.value];
 };
 
 /** The item as JSON text, or undefined when it is nested too deeply to serialise. */

@@ -49,6 +49,11 @@ interface FailedSend {
   readonly id: string;
   readonly code: string;
   readonly message: string;
+  /**
+   * The error when the whole request failed (unreachable, not SQS, no credentials) rather than
+   * SQS refusing this entry; callers that print it describe it without SDK internals.
+   */
+  readonly requestError?: unknown;
 }
 
 interface SendOutcome {
@@ -152,6 +157,7 @@ const sendMessages = async (
           id: message.id,
           code: errorCode(error),
           message: error instanceof Error ? error.message : String(error),
+          requestError: error,
         });
       }
     }

@@ -111,7 +111,7 @@ describe('Function: parseEventInput()', () => {
 describe('Function: runPush()', () => {
   it('sends every event of a .json array to --queue-url and returns 0', async () => {
     // Prepare
-    const { out, output } = collectingOutput();
+    const { out, err, output } = collectingOutput();
     const queueUrl = await freshQueue();
     const file = join(dir, 'events.json');
     await writeFile(
@@ -125,6 +125,7 @@ describe('Function: runPush()', () => {
     const code = await runPush({ file, queueUrl, endpoint: stack.server.endpoint }, output);
 
     // Assess
+    expect(err).toEqual([]);
     expect(code).toBe(0);
     expect(out).toEqual([`pushed 12 of 12 events to ${queueUrl} (0 invalid, 0 refused)`]);
     expect(await auditIdsIn(queueUrl)).toHaveLength(12);
@@ -160,8 +161,57 @@ describe('Function: runPush()', () => {
 
     // Assess
     expect(code).toBe(1);
-    expect(err.at(-1)).toBe(`${file}: none of 1 event is valid; nothing sent`);
+    expect(err).toEqual([
+      `${file}: line 1: event_kind: is required; timestamp: is required; severity: is required; nothing sent`,
+    ]);
     expect(await auditIdsIn(queueUrl)).toEqual([]);
+  });
+
+  it('sends a .json and an .ndjson file that start with a UTF-8 byte order mark', async () => {
+    // Prepare
+    const { err, output } = collectingOutput();
+    const queueUrl = await freshQueue();
+    const json = join(dir, 'bom.json');
+    const ndjson = join(dir, 'bom.ndjson');
+    await writeFile(json, `\uFEFF${JSON.stringify(auditEvent({ audit_id: 'ae_bom_json' }))}`);
+    await writeFile(
+      ndjson,
+      `\uFEFF${JSON.stringify(auditEvent({ audit_id: 'ae_bom_1' }))}\n${JSON.stringify(auditEvent({ audit_id: 'ae_bom_2' }))}\n`,
+    );
+
+    // Act
+    const codes = [
+      await runPush({ file: json, queueUrl, endpoint: stack.server.endpoint }, output),
+      await runPush({ file: ndjson, queueUrl, endpoint: stack.server.endpoint }, output),
+    ];
+
+    // Assess
+    expect(codes).toEqual([0, 0]);
+    expect(err).toEqual([]);
+    expect(await auditIdsIn(queueUrl)).toEqual(['ae_bom_1', 'ae_bom_2', 'ae_bom_json']);
+  });
+
+  it('sends no event holding a number it cannot keep exactly, and says which on its line', async () => {
+    // Prepare
+    const { err, output } = collectingOutput();
+    const queueUrl = await freshQueue();
+    const file = join(dir, 'numbers.ndjson');
+    const exact = JSON.stringify(auditEvent({ audit_id: 'ae_exact', n: 9007199254740992 }));
+    const lossy = JSON.stringify(auditEvent({ audit_id: 'ae_lossy', n: 0 })).replace(
+      '"n":0',
+      '"n":{"ids":[1,-9007199254740993]}',
+    );
+    await writeFile(file, `${exact}\n${lossy}\n`);
+
+    // Act
+    const code = await runPush({ file, queueUrl, endpoint: stack.server.endpoint }, output);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(err).toEqual([
+      `${file}: line 2: n.ids[1]: the event holds the number -9007199254740993, which cannot be kept exactly (it would arrive as -9007199254740992); send it as a string`,
+    ]);
+    expect(await auditIdsIn(queueUrl)).toEqual(['ae_exact']);
   });
 
   it('returns 2 for a file that cannot be read', async () => {

@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runRender } from '../../cli/render.js';
 import { runCli } from '../helpers/cli.js';
+import { pagerDutyProblems } from '../helpers/destinationReceivers.js';
 import type { Receiver } from '../helpers/receivers.js';
 import { useTestStack } from '../helpers/testStack.js';
 
@@ -180,5 +181,32 @@ describe('Function: runRender()', () => {
     expect(err).toEqual([
       `${configFile}: no export named "slack"; the config has: slack-detections`,
     ]);
+  });
+
+  it("renders the routing example's pagerduty-auth as a PagerDuty event the Events v2 rules accept", async () => {
+    // Prepare: the page's example as written (no preset, no body_template).
+    const { out, err, output } = collectingOutput();
+    const routingKey = 'R0ut1ngKeyR0ut1ngKeyR0ut1ngKey32';
+
+    // Act
+    const code = await runRender(
+      {
+        export: 'pagerduty-auth',
+        config: 'config/examples/routing.yaml',
+        env: { PD_ROUTING_KEY: routingKey },
+      },
+      output,
+    );
+
+    // Assess: the key is masked in what is printed; restored, the body is valid for PagerDuty.
+    expect(code).toBe(0);
+    expect(out[0]).toBe('POST https://events.pagerduty.com/v2/enqueue');
+    expect(out).toContain('Authorization: Token token=***');
+    const body = out.slice(out.indexOf('') + 1).join('\n');
+    const event = JSON.parse(body) as Record<string, unknown>;
+    expect(event.routing_key).toBe('***');
+    expect(pagerDutyProblems({ ...event, routing_key: routingKey })).toEqual([]);
+    expect(event).toMatchObject({ event_action: 'trigger', payload: { severity: 'error' } });
+    expect([...out, ...err].join('\n')).not.toContain(routingKey);
   });
 });

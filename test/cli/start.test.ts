@@ -79,6 +79,37 @@ describe('Command: start', () => {
     expect(stdout).not.toContain('demo-routing-key-0123456789');
   }, 120_000);
 
+  it('prints a push hint that works as printed on a port other than the default', async () => {
+    // Prepare
+    receiver = await stack.receiver({ status: 204 });
+    const config = await writeConfig(`${receiver.url}/hook`);
+    const run = startCli(['start', '--config', config, '--port', String(await freePort())], {
+      env: { HOOK_TOKEN: 'tok-hint' },
+    });
+    const hint = await run.waitForLine(/^push events with: /);
+    // `npm run push -- <args>`: the arguments as printed, the file name aside (a placeholder).
+    const printed = /npm run push -- (\S+) (.*?),/.exec(hint);
+    const events = join(dir, 'events.ndjson');
+    await writeFile(
+      events,
+      `${eventsFor(2, 'ae_hint')
+        .map((event) => JSON.stringify(event))
+        .join('\n')}\n`,
+    );
+
+    // Act
+    const pushed = await runCli(['push', events, ...(printed?.[2] ?? '').split(' ')]);
+    await receiver.waitForRequests(2, 30_000);
+    run.child.kill('SIGTERM');
+
+    // Assess
+    expect(printed?.[1]).toBe('events.ndjson');
+    expect(pushed.stderr).toBe('');
+    expect(pushed.code).toBe(0);
+    expect(distinctAuditIds(receiver)).toEqual(new Set(['ae_hint_0', 'ae_hint_1']));
+    expect(await run.exited).toBe(0);
+  }, 60_000);
+
   it('runs a user config with ${VAR}s from the environment and delivers what a producer pushes', async () => {
     // Prepare
     receiver = await stack.receiver({ status: 204 });

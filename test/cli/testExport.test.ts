@@ -186,7 +186,7 @@ describe('Function: runTestExport()', () => {
     expect(out).toContain('  Authorization: Token token=***');
   });
 
-  it('prints every problem of an invalid --event file and returns 2', async () => {
+  it('prints every problem of an invalid --event file on one line and returns 2', async () => {
     // Prepare
     const { err, output } = collectingOutput();
     const eventFile = join(dir, 'bad-event.json');
@@ -201,10 +201,7 @@ describe('Function: runTestExport()', () => {
     // Assess
     expect(code).toBe(2);
     expect(err).toEqual([
-      `${eventFile}: not a valid audit event:`,
-      '  event_kind: is required',
-      '  timestamp: is required',
-      '  severity: must be one of debug, info, warn, error, critical, got "urgent"',
+      `${eventFile}: not a valid audit event: event_kind: is required; timestamp: is required; severity: must be one of debug, info, warn, error, critical, got "urgent"`,
     ]);
   });
 

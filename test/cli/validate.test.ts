@@ -35,10 +35,12 @@ const runCli = (
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 
-/** What validate says about the seed's exports that have neither preset nor body_template. */
+/**
+ * What validate says about the seed's exports that have neither preset nor body_template:
+ * nothing about pagerduty-auth, whose preset is detected from its literal URL.
+ */
 const SEED_PRESET_WARNINGS = [
   'WARNING: slack-detections: the url is ${SLACK_WEBHOOK_URL} and there is no preset or body_template, so what is sent depends on its value: if it is a Slack incoming webhook (hooks.slack.com), the slack preset is detected from the host at send time and a Slack message is sent; otherwise the raw event JSON is sent. Set preset: slack, or preset: generic for raw JSON, to make it explicit',
-  'WARNING: pagerduty-auth: the url is the PagerDuty Events API v2 (events.pagerduty.com), but there is no preset or body_template, so the raw event JSON is sent, which it does not accept; add preset: pagerduty',
   'WARNING: s3-archive: the url is ${S3_WEBHOOK_BRIDGE_URL} and there is no preset or body_template, so what is sent depends on its value: if it is a Slack incoming webhook (hooks.slack.com), the slack preset is detected from the host at send time and a Slack message is sent; otherwise the raw event JSON is sent. Set preset: slack, or preset: generic for raw JSON, to make it explicit',
 ];
 
@@ -88,6 +90,33 @@ describe('Function: runValidate()', () => {
     expect(out).toContain('  destination  POST ${SLACK_WEBHOOK_URL} (webhook, timeout 10 s)');
     expect(out).toContain('  destination  POST ${S3_WEBHOOK_BRIDGE_URL} (webhook, timeout 10 s)');
     expect(out).toContain('  filters      every event');
+  });
+
+  it('detects the pagerduty preset of the routing example from its host, and says so', async () => {
+    // Prepare
+    const { out, err, output } = collectingOutput();
+
+    // Act
+    const code = await runValidate(
+      { config: 'config/examples/routing.yaml', env: { PD_ROUTING_KEY: 'x' } },
+      output,
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    const at = out.indexOf('pagerduty-auth');
+    expect(out.slice(at, at + 9)).toEqual([
+      'pagerduty-auth',
+      '  destination  POST events.pagerduty.com (webhook, timeout 10 s)',
+      '  body         preset pagerduty (detected from the host events.pagerduty.com), format json',
+      '  headers      Authorization',
+      '  filters      event_kinds auth_fail; min_severity error',
+      '  retry        5 attempts, backoff 1, 2, 4, 8, 16 s',
+      '  delivery     batch size 10, max concurrency 5',
+      '  variables    ${PD_ROUTING_KEY}',
+      '',
+    ]);
+    expect(err.join('\n')).not.toContain('pagerduty-auth:');
   });
 
   it('warns about each variable missing from the environment, without failing', async () => {

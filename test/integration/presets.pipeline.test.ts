@@ -6,7 +6,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse, stringify } from 'yaml';
+import { parseConfig } from '../../shared/config/load.js';
 import type { DeadLetter } from '../../shared/pipeline/messages/index.js';
+import { detectedPreset } from '../../shared/request/presets/index.js';
 import { EnvSecretResolver } from '../../shared/secrets/resolvers.js';
 import {
   type DestinationReceiver,
@@ -93,5 +95,54 @@ describe('Pipeline: the seed Slack export with the slack preset detected', () =>
     const [letter] = (await harness.drainArchive()).map((message) => message.json as DeadLetter);
     expect(letter?.reason).toBe('permanent');
     expect(letter?.attempts).toBe(1);
+  });
+});
+
+describe('Pipeline: the seed PagerDuty export with the pagerduty preset detected from its URL', () => {
+  it('pages PagerDuty with events its Events v2 rules accept, the routing key from PD_ROUTING_KEY', async () => {
+    // Prepare: the export as the page writes it. Its preset is detected from the literal URL
+    // when the config is loaded; tests cannot reach events.pagerduty.com, so the pipeline gets
+    // the same export pointed at a receiver enforcing PagerDuty's rules, with the preset the
+    // detection chose (the one edit besides the URL).
+    const text = await readFile('config/examples/routing.yaml', 'utf8');
+    const { config } = await parseConfig(text, 'routing.yaml');
+    const written = config?.exports.find((exp) => exp.name === 'pagerduty-auth');
+    if (written === undefined) throw new Error('the seed has no pagerduty-auth export');
+    expect(written.webhook.preset).toBeUndefined();
+    expect(written.webhook.body_template).toBeUndefined();
+    const detected = detectedPreset(written);
+    expect(detected?.preset.name).toBe('pagerduty');
+    const receiver = stack.add(await startDestinationReceiver('pagerduty'), (r) => r.close());
+    const seed = parse(text) as { exports: { name: string; webhook: Record<string, unknown> }[] };
+    const asWritten = seed.exports.find((exp) => exp.name === 'pagerduty-auth');
+    const routingKey = 'R0ut1ngKeyR0ut1ngKeyR0ut1ngKey32';
+    const harness = await pipeline({
+      yaml: stringify({
+        exports: [
+          {
+            ...asWritten,
+            webhook: { ...asWritten?.webhook, url: receiver.url, preset: detected?.preset.name },
+          },
+        ],
+      }),
+      secrets: new EnvSecretResolver({ PD_ROUTING_KEY: routingKey }),
+    });
+
+    // Act
+    await harness.pushEvents([
+      auditEvent({ event_kind: 'auth_fail', severity: 'error' }),
+      auditEvent({ event_kind: 'auth_fail', severity: 'critical' }),
+      auditEvent({ event_kind: 'auth_fail', severity: 'warn' }),
+    ]);
+    await receiver.waitForRequests(2);
+    await harness.waitForIdle();
+
+    // Assess
+    expect(receiver.refused).toEqual([]);
+    expect(receiver.accepted).toHaveLength(2);
+    const events = receiver.accepted.map((request) => JSON.parse(request.body));
+    expect(events.map((event) => event.routing_key)).toEqual([routingKey, routingKey]);
+    expect(events.map((event) => event.payload.severity).sort()).toEqual(['critical', 'error']);
+    expect(harness.noticesOf('dead_lettered')).toEqual([]);
   });
 });

@@ -204,7 +204,10 @@ describe('Function: the pipeline on the bad-event corpus', () => {
     // Act
     const undescribed = bodyFiles.filter((file) => corpus[file] === undefined);
     const withoutOutcome = described.filter(
-      (file) => corpus[file]?.refused === undefined && (corpus[file]?.parked ?? []).length === 0,
+      (file) =>
+        corpus[file]?.refused === undefined &&
+        (corpus[file]?.parked ?? []).length === 0 &&
+        (corpus[file]?.delivered ?? []).length === 0,
     );
 
     // Assess

@@ -7,10 +7,12 @@ import {
   presetAdvice,
 } from '../../shared/request/presets/advice.js';
 import {
+  detectedPreset,
   detectPreset,
   exportWithPreset,
   PRESET_NAMES,
   PRESETS,
+  type PresetName,
   SLACK_HOSTS,
 } from '../../shared/request/presets/index.js';
 import { bodyForExport, templateParseCount } from '../../shared/request/template.js';
@@ -319,7 +321,21 @@ describe('Function: describeBody() / presetAdvice()', () => {
       'preset slack (detected from the host hooks.slack.com)',
       false,
     ],
-    [{ url: 'https://events.pagerduty.com/v2/enqueue' }, 'the event as JSON', true],
+    [
+      { url: 'https://events.pagerduty.com/v2/enqueue' },
+      'preset pagerduty (detected from the host events.pagerduty.com)',
+      false,
+    ],
+    [
+      { url: 'https://events.pagerduty.com/v2/enqueue', preset: 'generic' },
+      'the event as JSON (preset generic)',
+      false,
+    ],
+    [
+      { url: 'https://events.pagerduty.com/v2/enqueue', body_template: '{"a": 1}' },
+      'body_template',
+      false,
+    ],
     [
       { url: '${PD_URL}', preset: 'pagerduty' },
       'preset pagerduty (PagerDuty Events API v2)',
@@ -342,17 +358,80 @@ describe('Function: describeBody() / presetAdvice()', () => {
     expect(effectiveFormat(exp)).toBe('json');
   });
 
-  it('names the preset to add for a known destination host', async () => {
+  it('names the preset to add for a known destination host on another path', async () => {
     // Prepare
-    const exp = await presetExport({ url: 'https://api.datadoghq.eu/api/v1/events' });
+    const exp = await presetExport({ url: 'https://api.datadoghq.eu/api/v2/events' });
 
     // Act
     const advice = presetAdvice(exp);
 
     // Assess
     expect(advice).toBe(
-      'preset-test: the url is the Datadog Events API v1 (api.datadoghq.eu), but there is no preset or body_template, so the raw event JSON is sent, which it does not accept; add preset: datadog',
+      'preset-test: the url is on the host of the Datadog Events API v1 (api.datadoghq.eu) but not its path /api/v1/events, and there is no preset or body_template, so the raw event JSON is sent, which it may not accept; add preset: datadog if this is that API, or preset: generic to send the event as JSON',
     );
+  });
+});
+
+describe('Function: detectedPreset()', () => {
+  it.each([
+    ['https://events.pagerduty.com/v2/enqueue', 'pagerduty', 'events.pagerduty.com'],
+    ['https://events.eu.pagerduty.com/v2/enqueue/', 'pagerduty', 'events.eu.pagerduty.com'],
+    ['https://api.opsgenie.com/v2/alerts', 'opsgenie', 'api.opsgenie.com'],
+    ['https://API.EU.OPSGENIE.COM/v2/alerts', 'opsgenie', 'api.eu.opsgenie.com'],
+    ['https://api.datadoghq.com/api/v1/events', 'datadog', 'api.datadoghq.com'],
+    ['https://api.us5.datadoghq.com/api/v1/events', 'datadog', 'api.us5.datadoghq.com'],
+  ])('%s: the %s preset, from the host %s', async (url, name, host) => {
+    // Prepare
+    const exp = await presetExport({ url });
+
+    // Act
+    const detected = detectedPreset(exp);
+    const effective = exportWithPreset(exp);
+
+    // Assess
+    expect(detected?.preset.name).toBe(name);
+    expect(detected?.host).toBe(host);
+    expect(effective.webhook.body_template).toBe(PRESETS[name as PresetName].bodyTemplate);
+    expect(exportVariableNames(exp)).toEqual([...PRESETS[name as PresetName].variables]);
+  });
+
+  it.each([
+    [{ url: 'https://events.pagerduty.com/v2/enqueue', preset: 'generic' }],
+    [{ url: 'https://events.pagerduty.com/v2/enqueue', body_template: '{"a": 1}' }],
+    [{ url: 'https://events.pagerduty.com/v2/change/enqueue' }],
+    [{ url: 'https://api.datadoghq.com/api/v2/logs' }],
+    [{ url: 'https://hooks.slack.com/services/T/B/x' }],
+    [{ url: '${PD_URL}' }],
+    [{ url: 'https://events.pagerduty.com.example.net/v2/enqueue' }],
+  ])('%j: nothing detected from the config', async (webhook) => {
+    // Prepare
+    const exp = await presetExport(webhook);
+
+    // Act
+    const detected = detectedPreset(exp);
+
+    // Assess
+    expect(detected).toBeUndefined();
+  });
+
+  it("keeps the page's own Authorization header and puts PD_ROUTING_KEY in the body", async () => {
+    // Prepare
+    const exp = await presetExport({
+      url: 'https://events.pagerduty.com/v2/enqueue',
+      headers: { Authorization: 'Token token=${PD_ROUTING_KEY}' },
+    });
+    const routingKey = 'k'.repeat(32);
+
+    // Act
+    const request = await prepareRequest(exp, auditEvent(), { PD_ROUTING_KEY: routingKey });
+
+    // Assess
+    expect(exportVariableNames(exp)).toEqual(['PD_ROUTING_KEY']);
+    expect(request.headers.Authorization).toBe(`Token token=${routingKey}`);
+    expect(JSON.parse(request.body)).toMatchObject({
+      routing_key: routingKey,
+      event_action: 'trigger',
+    });
   });
 });
 

@@ -5,17 +5,11 @@
  * validation time: only what the config says).
  */
 import type { ExportConfig } from '../../config/types.js';
-import { hostOf, PRESETS, presetFor } from './registry.js';
+import { detectedPreset, hostMatches, hostOf, PRESETS, presetFor } from './registry.js';
 import type { Preset } from './types.js';
 
 /** A URL that is one `${VAR}` and nothing else: host and path only known at send time. */
 const BARE_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
-
-/** Whether `host` is one of `hosts` (an entry starting with a dot matches any subdomain). */
-const hostMatches = (host: string, hosts: readonly string[]): boolean =>
-  hosts.some((candidate) =>
-    candidate.startsWith('.') ? host.endsWith(candidate) : host === candidate,
-  );
 
 /** The preset whose public hosts include the export's literal URL host, if any. */
 const presetOfHost = (url: string): Preset | undefined => {
@@ -41,6 +35,10 @@ const describeBody = (exportConfig: ExportConfig): string => {
   }
   if (named === 'generic') return 'the event as JSON (preset generic)';
   if (named !== undefined) return `preset ${named} (${PRESETS[named].title})`;
+  const fromConfig = detectedPreset(exportConfig);
+  if (fromConfig !== undefined) {
+    return `preset ${fromConfig.preset.name} (detected from the host ${fromConfig.host})`;
+  }
   const detected = presetFor(exportConfig, webhook.url);
   if (detected !== undefined) {
     return `preset ${detected.name} (detected from the host ${hostOf(webhook.url)})`;
@@ -66,8 +64,8 @@ const effectiveFormat = (exportConfig: ExportConfig): string =>
  * A warning about the export's preset, or `undefined` when there is nothing to say:
  * - the URL is a bare `${VAR}` and there is neither preset nor template: what is sent depends
  *   on the value (the slack preset for a Slack host, raw event JSON otherwise);
- * - the URL is a known destination (PagerDuty, Datadog, ...) that does not accept the raw event
- *   JSON it would be sent.
+ * - the URL is a known destination's host (PagerDuty, Datadog, ...) but not the API its preset
+ *   is detected from, so the raw event JSON it does not accept would be sent.
  *
  * @example
  * presetAdvice(exportConfig);
@@ -79,9 +77,14 @@ const presetAdvice = (exportConfig: ExportConfig): string | undefined => {
   if (BARE_REFERENCE.test(webhook.url)) {
     return `${exportConfig.name}: the url is ${webhook.url} and there is no preset or body_template, so what is sent depends on its value: if it is a Slack incoming webhook (hooks.slack.com), the slack preset is detected from the host at send time and a Slack message is sent; otherwise the raw event JSON is sent. Set preset: slack, or preset: generic for raw JSON, to make it explicit`;
   }
+  if (detectedPreset(exportConfig) !== undefined) return undefined;
   const known = presetOfHost(webhook.url);
   if (known === undefined || known.name === 'slack' || known.name === 'generic') return undefined;
-  return `${exportConfig.name}: the url is the ${known.title} (${hostOf(webhook.url)}), but there is no preset or body_template, so the raw event JSON is sent, which it does not accept; add preset: ${known.name}`;
+  if (known.paths === undefined) {
+    return `${exportConfig.name}: the url is the ${known.title} (${hostOf(webhook.url)}), but there is no preset or body_template, so the raw event JSON is sent, which it does not accept; add preset: ${known.name}`;
+  }
+  const paths = known.paths.join(', ');
+  return `${exportConfig.name}: the url is on the host of the ${known.title} (${hostOf(webhook.url)}) but not its path ${paths}, and there is no preset or body_template, so the raw event JSON is sent, which it may not accept; add preset: ${known.name} if this is that API, or preset: generic to send the event as JSON`;
 };
 
 export { describeBody, effectiveFormat, hostMatches, presetAdvice };

@@ -73,6 +73,7 @@ const datadog: Preset = {
     'api.ddog-gov.com',
     'api.us2.ddog-gov.com',
   ],
+  paths: ['/api/v1/events'],
   classify,
 };
 

@@ -6,8 +6,10 @@
 export { classifyFor } from './classify.js';
 export type { PresetName } from './names.js';
 export { isPresetName, PRESET_NAMES } from './names.js';
-export type { PresetOptions } from './registry.js';
+export type { DetectedPreset, PresetOptions } from './registry.js';
 export {
+  DETECTED_FROM_CONFIG,
+  detectedPreset,
   detectPreset,
   exportWithPreset,
   hostOf,

@@ -68,6 +68,7 @@ const opsgenie: Preset = {
   headers: { Authorization: 'GenieKey ${OPSGENIE_API_KEY}' },
   variables: ['OPSGENIE_API_KEY'],
   hosts: ['api.opsgenie.com', 'api.eu.opsgenie.com'],
+  paths: ['/v2/alerts'],
   classify,
 };
 

@@ -54,6 +54,7 @@ const pagerduty: Preset = {
   headers: {},
   variables: ['PD_ROUTING_KEY'],
   hosts: ['events.pagerduty.com', 'events.eu.pagerduty.com'],
+  paths: ['/v2/enqueue'],
   classify,
 };
 

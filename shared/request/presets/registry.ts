@@ -7,11 +7,17 @@
  * (names compared ignoring case). `method` is the export's own (every preset uses POST, the
  * default).
  *
- * No preset named: when the URL, as resolved at send time, has a Slack incoming-webhook host,
- * the `slack` preset applies, so `url: "${SLACK_WEBHOOK_URL}"` with no template sends a Slack
- * message rather than raw JSON Slack would refuse. `preset: generic` turns that off. Detection
- * can only pick presets that need no `${VAR}`, since the variables an export needs must be
- * known from its config alone (SSM parameters, IAM).
+ * No preset named, two detections (`preset: generic` turns both off):
+ * - from the config, as loaded: an export without `body_template` whose literal URL is a known
+ *   destination's API (PagerDuty Events v2, Opsgenie alerts, Datadog events: each preset's
+ *   `hosts` and `paths`) gets that preset. The URL is in the config, so the preset's variables
+ *   (`${PD_ROUTING_KEY}`, ...) are known from the config alone and SSM parameters and IAM stay
+ *   exact; the page's routing example (`url: https://events.pagerduty.com/v2/enqueue`, no
+ *   template) pages PagerDuty as written.
+ * - at send time: when the URL, as resolved, has a Slack incoming-webhook host, the `slack`
+ *   preset applies, so `url: "${SLACK_WEBHOOK_URL}"` with no template sends a Slack message
+ *   rather than raw JSON Slack would refuse. Only presets that need no `${VAR}` can be detected
+ *   this late, since the variables an export needs must be known from its config alone.
  */
 import type { ExportConfig } from '../../config/types.js';
 import { datadog } from './datadog.js';
@@ -68,9 +74,54 @@ const detectPreset = (url: string, options: PresetOptions = {}): Preset | undefi
   return hosts.some((candidate) => candidate.toLowerCase() === host) ? slack : undefined;
 };
 
+/** Whether `host` is one of `hosts` (an entry starting with a dot matches any subdomain). */
+const hostMatches = (host: string, hosts: readonly string[]): boolean =>
+  hosts.some((candidate) =>
+    candidate.startsWith('.') ? host.endsWith(candidate) : host === candidate,
+  );
+
+/** Presets a literal URL selects on its own: the API endpoint each one's template is made for. */
+const DETECTED_FROM_CONFIG: readonly PresetName[] = ['pagerduty', 'opsgenie', 'datadog'];
+
+/** A preset detected from the config, and the host it was detected from (for `validate`). */
+interface DetectedPreset {
+  readonly preset: Preset;
+  readonly host: string;
+}
+
 /**
- * The preset of an export: the one it names, else the one its resolved URL implies (only known
- * at send time: without `url`, only a named preset counts).
+ * The preset an export's config implies: no `preset`, no `body_template`, and a literal URL
+ * (no `${VAR}`) on a known destination's API, host and path (`https://events.pagerduty.com/v2/enqueue`).
+ * Pure: the same answer when the config is loaded, validated, deployed and sent.
+ *
+ * @example
+ * detectedPreset(pagerdutyAuth); // { preset: pagerduty, host: 'events.pagerduty.com' }
+ */
+const detectedPreset = (exportConfig: ExportConfig): DetectedPreset | undefined => {
+  const { webhook } = exportConfig;
+  if (webhook.preset !== undefined || webhook.body_template !== undefined) return undefined;
+  if (webhook.url.includes('${')) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(webhook.url);
+  } catch {
+    return undefined;
+  }
+  const host = parsed.hostname.toLowerCase().replace(/\.$/, '');
+  const path = parsed.pathname.replace(/\/+$/, '');
+  for (const name of DETECTED_FROM_CONFIG) {
+    const preset = PRESETS[name];
+    if (hostMatches(host, preset.hosts) && (preset.paths ?? []).includes(path)) {
+      return { preset, host };
+    }
+  }
+  return undefined;
+};
+
+/**
+ * The preset of an export: the one it names, else the one its config implies
+ * ({@link detectedPreset}), else the one its resolved URL implies (Slack; only known at send
+ * time: without `url`, that detection does not run).
  *
  * @example
  * presetFor(exportConfig, request.url)?.name; // 'slack'
@@ -82,6 +133,8 @@ const presetFor = (
 ): Preset | undefined => {
   const named = exportConfig.webhook.preset;
   if (named !== undefined) return isPresetName(named) ? PRESETS[named] : undefined;
+  const fromConfig = detectedPreset(exportConfig);
+  if (fromConfig !== undefined) return fromConfig.preset;
   return url === undefined ? undefined : detectPreset(url, options);
 };
 
@@ -120,7 +173,8 @@ const completed = new WeakMap<ExportConfig, Map<PresetName, ExportConfig>>();
  * The export as its preset completes it (template, headers, format), ready for
  * `prepareRequest`; the export itself when there is no preset. Cached per export object.
  *
- * @param url the resolved URL, for the Slack detection; without it only a named preset counts.
+ * @param url the resolved URL, for the Slack detection; without it only a named preset or one
+ *   detected from the config counts.
  * @example
  * const effective = exportWithPreset(exportConfig, resolvedUrl);
  * const body = await bodyForExport(effective).render(event, variables);
@@ -145,5 +199,15 @@ const exportWithPreset = (
   return effective;
 };
 
-export type { PresetOptions };
-export { detectPreset, exportWithPreset, hostOf, PRESETS, presetFor, SLACK_HOSTS };
+export type { DetectedPreset, PresetOptions };
+export {
+  DETECTED_FROM_CONFIG,
+  detectedPreset,
+  detectPreset,
+  exportWithPreset,
+  hostMatches,
+  hostOf,
+  PRESETS,
+  presetFor,
+  SLACK_HOSTS,
+};

@@ -44,6 +44,12 @@ interface Preset {
    * export that sends there without one.
    */
   readonly hosts: readonly string[];
+  /**
+   * The API paths (no trailing slash) on `hosts` the template is made for. An export without
+   * preset and template whose literal URL is one of them gets the preset from its config
+   * (`registry.ts`). Absent: never detected that way.
+   */
+  readonly paths?: readonly string[];
   /** Adjusts the generic verdict; absent: the generic verdict stands. */
   readonly classify?: ResponseClassifier;
 }
