@@ -107,5 +107,5 @@ const combineSinks =
     for (const sink of sinks) sink(notice);
   };
 
-export type { NoticeSink, PipelineNotice };
+export type { AttemptFields, NoticeSink, PipelineNotice };
 export { combineSinks, ignoreNotices };

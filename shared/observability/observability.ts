@@ -6,7 +6,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { NoticeSink, PipelineNotice } from './notices.js';
+import type { AttemptFields, NoticeSink, PipelineNotice } from './notices.js';
 
 const SERVICE_NAME = 'tappass-webhooks';
 /** CloudWatch namespace of every metric; the dashboard and alarms read it. */
@@ -62,6 +62,17 @@ class ExportMetrics {
   }
 }
 
+/** The log fields every attempt notice has, single or batched. */
+const attemptFields = (notice: AttemptFields) => ({
+  export: notice.export,
+  attempt: notice.attempt,
+  max_attempts: notice.maxAttempts,
+  status: notice.status,
+  error_class: notice.errorClass,
+  latency_ms: notice.latencyMs,
+  outcome: notice.outcome,
+});
+
 const logNotice = (logger: Logger, notice: PipelineNotice): void => {
   switch (notice.type) {
     case 'fanned_out':
@@ -76,16 +87,7 @@ const logNotice = (logger: Logger, notice: PipelineNotice): void => {
       });
       return;
     case 'attempt':
-      logger.info('delivery attempt', {
-        export: notice.export,
-        audit_id: notice.auditId,
-        attempt: notice.attempt,
-        max_attempts: notice.maxAttempts,
-        status: notice.status,
-        error_class: notice.errorClass,
-        latency_ms: notice.latencyMs,
-        outcome: notice.outcome,
-      });
+      logger.info('delivery attempt', { audit_id: notice.auditId, ...attemptFields(notice) });
       return;
     case 'retry_scheduled':
       logger.info('retry scheduled', {
@@ -138,15 +140,9 @@ const logNotice = (logger: Logger, notice: PipelineNotice): void => {
       return;
     case 'batch_attempt':
       logger.info('batch delivery attempt', {
-        export: notice.export,
         events: notice.events,
         bytes: notice.bytes,
-        attempt: notice.attempt,
-        max_attempts: notice.maxAttempts,
-        status: notice.status,
-        error_class: notice.errorClass,
-        latency_ms: notice.latencyMs,
-        outcome: notice.outcome,
+        ...attemptFields(notice),
       });
       return;
     case 'dead_letter_archived':

@@ -104,21 +104,26 @@ const checkTag = (names: readonly string[], format: BodyFormat): string | undefi
  * rewriteTemplateSource('{"a": "{{x}}", "b": {{event_json}}}', 'json', liquid);
  * // { ok: true, source: '{"a": "{{x | __tappass_json_string}}", "b": {{event_json | __tappass_json_value}}}' }
  */
+/** The template's top-level tokens, read with the options of `liquid`; throws on bad syntax. */
+const topLevelTokens = (template: string, liquid: Liquid): TopLevelToken[] => {
+  const options = liquid.options;
+  return new Tokenizer(
+    template,
+    options.operators,
+    undefined,
+    undefined,
+    options.groupedExpressions,
+  ).readTopLevelTokens(options);
+};
+
 const rewriteTemplateSource = (
   template: string,
   format: BodyFormat,
   liquid: Liquid,
 ): RewriteResult => {
-  const options = liquid.options;
   let tokens: TopLevelToken[];
   try {
-    tokens = new Tokenizer(
-      template,
-      options.operators,
-      undefined,
-      undefined,
-      options.groupedExpressions,
-    ).readTopLevelTokens(options);
+    tokens = topLevelTokens(template, liquid);
   } catch (error) {
     return {
       ok: false,
@@ -258,16 +263,9 @@ const EVENT_JSON = /(?<![\w.])event_json(?!\w)/;
  * eventJsonInLoops('{% for t in tags %}{{ event_json }}{% endfor %}', liquid); // [19]
  */
 const eventJsonInLoops = (template: string, liquid: Liquid): number[] => {
-  const options = liquid.options;
   let tokens: TopLevelToken[];
   try {
-    tokens = new Tokenizer(
-      template,
-      options.operators,
-      undefined,
-      undefined,
-      options.groupedExpressions,
-    ).readTopLevelTokens(options);
+    tokens = topLevelTokens(template, liquid);
   } catch {
     return [];
   }
