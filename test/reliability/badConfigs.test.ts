@@ -1,7 +1,8 @@
 /**
  * The bad-config corpus (test/fixtures/bad-configs/) through `validate`, as a user runs it:
- * every file exits 2 and prints each error its `# expect:` headers state, at its line and
- * column, then the error count. In-process (`runValidate`) for every file; as a subprocess
+ * every file with `# expect:` headers exits 2 and prints each error they state, at its line and
+ * column, then the error count; a file with only `# warn:` headers (a config that loads, with
+ * warnings) exits 0 and prints each warning they state. In-process (`runValidate`) for every file; as a subprocess
  * (`node --import tsx cli/main.ts validate`) for a sample at the small size and for every file
  * at the large one (a subprocess costs about a second of start-up).
  */
@@ -14,6 +15,7 @@ import { reliabilityScale } from './helpers.js';
 const SCALE = reliabilityScale();
 const CORPUS = join(import.meta.dirname, '../fixtures/bad-configs');
 const EXPECT = /^# expect: (\d+)(?::(\d+))?: (.+)$/;
+const WARN = /^# warn: (\d+)(?::(\d+))?: (.+)$/;
 /** Subprocesses at once when every file is run. */
 const PARALLEL_RUNS = 2;
 
@@ -27,11 +29,11 @@ const files = readdirSync(CORPUS)
   .filter((file) => file.endsWith('.yaml'))
   .sort();
 
-const expectationsOf = (path: string, file: string): Expectation[] =>
+const expectationsOf = (path: string, file: string, header = EXPECT): Expectation[] =>
   readFileSync(join(CORPUS, file), 'utf8')
     .split('\n')
     .flatMap((line) => {
-      const match = EXPECT.exec(line);
+      const match = header.exec(line);
       if (!match?.[1] || !match[3]) return [];
       const where = `${path}:${match[1]}:`;
       return [{ prefix: match[2] ? `${where}${match[2]} ` : where, fragment: match[3] }];
@@ -47,6 +49,18 @@ const problemsOf = (
   const lines = stderr.split('\n');
   const expectations = expectationsOf(path, file);
   const problems: string[] = [];
+  if (expectations.length === 0) {
+    // A config that loads, with warnings: exit 0, each warning printed at its place.
+    if (code !== 0) problems.push(`${file}: exit code ${code} instead of 0 (warnings only)`);
+    const warnings = expectationsOf(path, file, WARN);
+    if (warnings.length === 0) problems.push(`${file}: no # expect: or # warn: header`);
+    for (const { prefix, fragment } of warnings) {
+      if (!lines.some((line) => line.startsWith(`WARNING: ${prefix}`) && line.includes(fragment))) {
+        problems.push(`${file}: no line "WARNING: ${prefix}… ${fragment}" in:\n${stderr}`);
+      }
+    }
+    return problems;
+  }
   if (code !== 2) problems.push(`${file}: exit code ${code} instead of 2`);
   for (const { prefix, fragment } of expectations) {
     if (!lines.some((line) => line.startsWith(prefix) && line.includes(fragment))) {
@@ -74,7 +88,7 @@ const runLimited = async <T>(tasks: readonly (() => Promise<T>)[], limit: number
 };
 
 describe('Command: validate on the bad-config corpus', () => {
-  it(`exits 2 with every expected error for each of the ${files.length} bad configs (in-process)`, async () => {
+  it(`exits 2 with every expected error (0 with every expected warning) for each of the ${files.length} bad configs (in-process)`, async () => {
     // Prepare
     const runs = files.map((file) => ({ file, path: relative(process.cwd(), join(CORPUS, file)) }));
 
@@ -98,7 +112,7 @@ describe('Command: validate on the bad-config corpus', () => {
     ? files
     : files.filter((_, index) => index % 16 === 0);
 
-  it(`exits 2 with every expected error as a subprocess, for ${sample.length} of the bad configs (${SCALE.name})`, async () => {
+  it(`exits 2 with every expected error (0 with every warning) as a subprocess, for ${sample.length} of the bad configs (${SCALE.name})`, async () => {
     // Prepare
     const tasks = sample.map((file) => async () => {
       const path = relative(REPO_ROOT, join(CORPUS, file));
