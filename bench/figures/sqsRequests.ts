@@ -43,9 +43,9 @@ const PRODUCERS = [
     key: 'arrays',
     label: 'arrays of 50 events per message',
     perMessage: 50,
-    stage: 'bench-arrays',
+    stage: 'bencharrays',
   },
-  { key: 'single', label: 'one event per message', perMessage: 1, stage: 'bench-single' },
+  { key: 'single', label: 'one event per message', perMessage: 1, stage: 'benchsingle' },
 ] as const;
 type Producer = (typeof PRODUCERS)[number];
 

@@ -149,7 +149,27 @@ const urlCredentialParts = (value: string): string[] => {
  * @example
  * secretForms(['a"b']); // ['a"b', 'a\\"b', 'a%22b', 'a&quot;b']
  */
-const secretForms = (values: Iterable<string>): string[] => {
+const secretForms = (values: Iterable<string>): readonly string[] => {
+  const list = [...values];
+  const key = list.join('\u0000');
+  const cached = formsCache.get(key);
+  if (cached !== undefined) return cached;
+  const forms = computeForms(list);
+  if (formsCache.size >= FORMS_CACHE_SIZE) formsCache.clear();
+  formsCache.set(key, forms);
+  return forms;
+};
+
+/**
+ * The forms of recent sets of values. Working them out (URL parts, every encoding) costs more
+ * than masking with them, and a delivery function masks every answer, header by header, with
+ * the same few sets: one per export. Bounded; the values are in this process anyway (the
+ * resolver's cache).
+ */
+const FORMS_CACHE_SIZE = 64;
+const formsCache = new Map<string, readonly string[]>();
+
+const computeForms = (values: readonly string[]): readonly string[] => {
   const forms = new Set<string>();
   for (const value of values) {
     if (typeof value !== 'string' || value === '') continue;
@@ -292,9 +312,9 @@ const maskHeaders = (
   headers: Readonly<Record<string, string>>,
   secretValues: Iterable<string>,
 ): Record<string, string> => {
-  const values = [...secretValues];
+  const forms = secretForms(secretValues);
   return Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => [name, redactSecrets(value, values)]),
+    Object.entries(headers).map(([name, value]) => [name, maskForms(value, forms)]),
   );
 };
 
