@@ -181,6 +181,76 @@ const computeForms = (values: readonly string[]): readonly string[] => {
   return [...forms];
 };
 
+/** Text to search, and where each of its characters came from in the original text. */
+interface View {
+  readonly text: string;
+  /** Original offset where the view's character `index` starts. */
+  start(index: number): number;
+  /** Original offset just past the view's character `index`. */
+  end(index: number): number;
+}
+
+const PERCENT_BYTES = /(?:%[0-9A-Fa-f]{2})+/g;
+
+/**
+ * The text with its `%XX` runs decoded once, mapped back to the original: an encoder with
+ * other safe characters than ours (Python's `quote` leaves `/`), lower-case hex, or a URL
+ * encoded twice, all decode to a form we know. A run that is not UTF-8 is left as it is.
+ */
+const percentDecoded = (view: View): View | undefined => {
+  if (!view.text.includes('%')) return undefined;
+  let text = '';
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let copied = 0;
+  const copy = (from: number, to: number) => {
+    for (let index = from; index < to; index++) {
+      text += view.text[index];
+      starts.push(view.start(index));
+      ends.push(view.end(index));
+    }
+  };
+  for (const match of view.text.matchAll(PERCENT_BYTES)) {
+    const at = match.index;
+    const run = match[0];
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(run);
+    } catch {
+      continue;
+    }
+    copy(copied, at);
+    // Every character of a decoded run stands for the whole run: masked together.
+    for (const char of decoded) {
+      for (let unit = 0; unit < char.length; unit++) {
+        text += char[unit];
+        starts.push(view.start(at));
+        ends.push(view.end(at + run.length - 1));
+      }
+    }
+    copied = at + run.length;
+  }
+  if (copied === 0) return undefined;
+  copy(copied, view.text.length);
+  return {
+    text,
+    start: (index) => starts[index] ?? 0,
+    end: (index) => ends[index] ?? 0,
+  };
+};
+
+/** The text itself, then decoded once and twice where it holds `%XX`. */
+const viewsOf = (text: string): View[] => {
+  const views: View[] = [{ text, start: (index) => index, end: (index) => index + 1 }];
+  for (let level = 0; level < 2; level++) {
+    const last = views[views.length - 1];
+    const decoded = last === undefined ? undefined : percentDecoded(last);
+    if (decoded === undefined) break;
+    views.push(decoded);
+  }
+  return views;
+};
+
 /**
  * Replaces every occurrence of each form, and the `extra` ranges, with `***`; overlapping
  * ranges are merged into one.
@@ -192,9 +262,11 @@ const maskForms = (
 ): string => {
   if ((forms.length === 0 && extra.length === 0) || text === '') return text;
   const intervals: [number, number][] = extra.map(([from, to]) => [from, to]);
-  for (const form of forms) {
-    for (let at = text.indexOf(form); at !== -1; at = text.indexOf(form, at + 1)) {
-      intervals.push([at, at + form.length]);
+  for (const view of viewsOf(text)) {
+    for (const form of forms) {
+      for (let at = view.text.indexOf(form); at !== -1; at = view.text.indexOf(form, at + 1)) {
+        intervals.push([view.start(at), view.end(at + form.length - 1)]);
+      }
     }
   }
   if (intervals.length === 0) return text;

@@ -83,6 +83,29 @@ describe('Function: maskThenCut()', () => {
   });
 });
 
+describe('Function: redactSecrets() on percent-encoded echoes', () => {
+  const secret = 'abc/def+ghi=JKL9';
+
+  it.each([
+    ['an encoder with other safe characters (Python quote)', 'bad token abc/def%2Bghi%3DJKL9'],
+    ['lower-case hex', 'bad token abc%2fdef%2bghi%3dJKL9'],
+    ['a value encoded twice', 'bad token abc%252Fdef%252Bghi%253DJKL9'],
+    ['encoded text around it', 'x %E2%82%AC y abc%2Fdef%2Bghi%3DJKL9 z'],
+  ])('masks %s', (_case, text) => {
+    // Act
+    const masked = redactSecrets(text, [secret]);
+
+    // Assess
+    expect(masked).toContain('***');
+    expect(masked).not.toMatch(/def|ghi|JKL9/);
+  });
+
+  it('leaves a stray or undecodable % as it is', () => {
+    // Act, Assess
+    expect(redactSecrets('100% sure, %E2%82 broken', [secret])).toBe('100% sure, %E2%82 broken');
+  });
+});
+
 describe('Function: urlCredentialParts()', () => {
   it(`lists the path, and the segments and query values of ${MIN_URL_PART_CHARS}+ characters`, () => {
     // Act
