@@ -38,6 +38,7 @@ import {
 } from './constructs/pipelineDashboard.js';
 import { PipelineFunction } from './constructs/pipelineFunction.js';
 import { PipelineQueues } from './constructs/pipelineQueues.js';
+import { producerStatements } from './producers.js';
 import { RUNTIME_CONFIG_PATH, writeRuntimeConfigFile } from './runtimeConfigFile.js';
 import { ssmParameterArns, ssmParameterNames, ssmParameterPrefix } from './secretParameters.js';
 import { type TapPassWebhooksStackProps, validateStackProps } from './stackProps.js';
@@ -139,6 +140,9 @@ class TapPassWebhooksStack extends Stack {
       ...(exportScope ? { exportScope } : {}),
     });
     const queues = this.queues;
+    for (const statement of producerStatements(config.producers ?? [], queues.ingest.queueArn)) {
+      queues.ingest.addToResourcePolicy(statement);
+    }
 
     const runtimeConfigFile = writeRuntimeConfigFile(config);
     const environment = {

@@ -14,7 +14,7 @@ import { checkFlowControl, FLOW_CONTROL_KEYS } from './flowControlSchema.js';
 import { PresetSchema } from './presetSchema.js';
 import { checkSigningHeaders, SigningSchema } from './signingSchema.js';
 import { suggest } from './suggest.js';
-import { BODY_FORMATS, DEFAULTS, HTTP_METHODS } from './types.js';
+import { BODY_FORMATS, DEFAULTS, HTTP_METHODS, type ProducerConfig } from './types.js';
 import { describeValue, orList } from './wording.js';
 
 /**
@@ -385,6 +385,155 @@ const ExportSchema = z
     description: 'One destination and the audit events it receives.',
   });
 
+/** An AWS account id: exactly 12 digits (quote it in YAML, or a leading 0 is lost). */
+const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+/** An IAM role ARN, paths allowed: `arn:aws:iam::111122223333:role/team/audit-writer`. */
+const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+/** The service principals a producer may be, and the ARN service of the source each names. */
+const PRODUCER_SERVICES = {
+  'sns.amazonaws.com': {
+    arnService: 'sns',
+    example: 'arn:aws:sns:eu-west-1:111122223333:tappass-audit',
+  },
+  'events.amazonaws.com': {
+    arnService: 'events',
+    example: 'arn:aws:events:eu-west-1:111122223333:rule/tappass-audit',
+  },
+} as const;
+const PRODUCER_SERVICE_NAMES = Object.keys(PRODUCER_SERVICES) as (keyof typeof PRODUCER_SERVICES)[];
+/** `arn:<partition>:<service>:<region>:<account>:<resource>` with a region and an account. */
+const SOURCE_ARN_PATTERN = /^arn:aws[a-z-]*:([a-z0-9-]+):[a-z0-9-]+:\d{12}:\S+$/;
+
+const PRODUCER_FORMS =
+  'use one of { account: "111122223333" }, { role_arn: arn:aws:iam::111122223333:role/name } or { service: sns.amazonaws.com | events.amazonaws.com, source_arn: <topic or rule ARN> }';
+
+/**
+ * Exactly one producer form per entry, each value well-formed; a service's `source_arn` names
+ * that service (an SNS topic for SNS, an EventBridge rule for EventBridge).
+ */
+const checkProducer = (
+  producer: { account?: string; role_arn?: string; service?: string; source_arn?: string },
+  ctx: z.RefinementCtx<unknown>,
+): void => {
+  const forms = [
+    producer.account !== undefined ? 'account' : undefined,
+    producer.role_arn !== undefined ? 'role_arn' : undefined,
+    producer.service !== undefined || producer.source_arn !== undefined ? 'service' : undefined,
+  ].filter((form) => form !== undefined);
+  if (forms.length !== 1) {
+    const found =
+      forms.length === 0
+        ? 'has none of account, role_arn, service'
+        : `mixes ${forms.join(' and ')}`;
+    ctx.addIssue({ code: 'custom', message: `${found}; ${PRODUCER_FORMS}` });
+    return;
+  }
+  if (forms[0] !== 'service') return;
+  if (producer.service === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['service'],
+      message: `is required with source_arn; use ${orList(PRODUCER_SERVICE_NAMES)}`,
+    });
+    return;
+  }
+  const service = PRODUCER_SERVICES[producer.service as keyof typeof PRODUCER_SERVICES];
+  if (producer.source_arn === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['source_arn'],
+      message: `is required with service ${producer.service}, e.g. ${service.example}`,
+    });
+    return;
+  }
+  const arnService = SOURCE_ARN_PATTERN.exec(producer.source_arn)?.[1];
+  if (arnService === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['source_arn'],
+      message: `${describeValue(producer.source_arn)} is not a valid ARN; use e.g. ${service.example}`,
+    });
+  } else if (arnService !== service.arnService) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['source_arn'],
+      message: `is an ARN of ${arnService}, not of ${service.arnService}; ${producer.service} sends from ARNs such as ${service.example}`,
+    });
+  }
+};
+
+const ProducerSchema = z
+  .strictObject({
+    account: z
+      .string({
+        error: (issue) =>
+          `${describeValue(issue.input)} is not an AWS account id; write 12 digits in quotes, e.g. "111122223333"`,
+      })
+      .regex(ACCOUNT_ID_PATTERN, {
+        error: (issue) =>
+          `${describeValue(issue.input)} is not an AWS account id; write 12 digits in quotes, e.g. "111122223333"`,
+      })
+      .optional()
+      .meta({
+        title: 'Account',
+        description:
+          "An AWS account whose principals may send to the ingest queue, as that account's own IAM policies allow. 12 digits, quoted.",
+        examples: ['111122223333'],
+      }),
+    role_arn: z
+      .string()
+      .regex(ROLE_ARN_PATTERN, {
+        error: (issue) =>
+          `${describeValue(issue.input)} is not an IAM role ARN; use e.g. arn:aws:iam::111122223333:role/audit-writer`,
+      })
+      .optional()
+      .meta({
+        title: 'Role ARN',
+        description: 'An IAM role (of any account) that may send to the ingest queue.',
+        examples: ['arn:aws:iam::111122223333:role/audit-writer'],
+      }),
+    service: z
+      .enum(
+        PRODUCER_SERVICE_NAMES as [
+          keyof typeof PRODUCER_SERVICES,
+          ...(keyof typeof PRODUCER_SERVICES)[],
+        ],
+        {
+          error: notOneOf('producer service', PRODUCER_SERVICE_NAMES),
+        },
+      )
+      .optional()
+      .meta({
+        title: 'Service',
+        description:
+          'An AWS service that delivers to the ingest queue on behalf of source_arn: sns.amazonaws.com (a topic the queue subscribes to, raw message delivery off) or events.amazonaws.com (an EventBridge rule targeting the queue).',
+        examples: ['sns.amazonaws.com'],
+      }),
+    source_arn: z
+      .string()
+      .optional()
+      .meta({
+        title: 'Source ARN',
+        description:
+          'With service: the SNS topic or EventBridge rule allowed to send (the aws:SourceArn condition).',
+        examples: ['arn:aws:sns:eu-west-1:111122223333:tappass-audit'],
+      }),
+  })
+  .superRefine(checkProducer)
+  .transform((producer): ProducerConfig => {
+    if (producer.account !== undefined) return { account: producer.account };
+    if (producer.role_arn !== undefined) return { role_arn: producer.role_arn };
+    // checkProducer has made sure both are there.
+    return {
+      service: producer.service ?? 'sns.amazonaws.com',
+      source_arn: producer.source_arn ?? '',
+    };
+  })
+  .meta({
+    title: 'Producer',
+    description: `Who else may send audit events to the ingest queue; ${PRODUCER_FORMS}.`,
+  });
+
 /** The whole file. */
 const ObservabilityConfigSchema = z
   .strictObject(
@@ -396,6 +545,11 @@ const ObservabilityConfigSchema = z
           title: 'Exports',
           description: 'Where TapPass audit events are shipped; each export has its own queue.',
         }),
+      producers: z.array(ProducerSchema).optional().meta({
+        title: 'Producers',
+        description:
+          "Principals outside the stack that may send to the ingest queue (sqs:SendMessage in the queue's policy): other accounts, roles, and SNS topics or EventBridge rules. Absent: only principals given the stack's producer policy.",
+      }),
     },
     {
       error: (issue) =>
@@ -436,5 +590,7 @@ export {
   MIN_CONCURRENCY,
   ObservabilityConfigSchema,
   observabilityJsonSchema,
+  PRODUCER_SERVICE_NAMES,
+  ProducerSchema,
   renderJsonSchemaFile,
 };

@@ -141,8 +141,23 @@ interface ExportConfig {
   readonly batch?: BatchConfig;
 }
 
+/**
+ * A principal outside the stack allowed to send to the ingest queue (`producers:`): every
+ * principal of an account (as its own IAM allows), one role, or an AWS service sending for one
+ * SNS topic or EventBridge rule (an `aws:SourceArn` condition).
+ */
+type ProducerConfig =
+  | { readonly account: string }
+  | { readonly role_arn: string }
+  | {
+      readonly service: 'sns.amazonaws.com' | 'events.amazonaws.com';
+      readonly source_arn: string;
+    };
+
 interface ObservabilityConfig {
   readonly exports: readonly ExportConfig[];
+  /** Absent: only principals given the stack's producer policy may send. */
+  readonly producers?: readonly ProducerConfig[];
 }
 
 export type {
@@ -154,6 +169,7 @@ export type {
   ExportConfig,
   HttpMethod,
   ObservabilityConfig,
+  ProducerConfig,
   RetryConfig,
   SigningConfig,
   WebhookConfig,

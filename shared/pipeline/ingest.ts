@@ -63,16 +63,73 @@ interface PendingSend {
 /** Room left in a parked message for the original body after the reason attributes. */
 const PARKED_BODY_BYTES = SQS_LIMITS.messageBytes - 4 * 1024;
 
+/** The content of a record body: its items, or why it cannot be read. */
+type DecodedBody =
+  | {
+      readonly ok: true;
+      readonly values: unknown[];
+      /** The JSON text of the content, which is the text of the item when there is one. */
+      readonly text: string;
+    }
+  | { readonly ok: false; readonly detail: string };
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /**
- * The events of one record body: one event, or a JSON array of events (producers batch).
- * Returns undefined when the body is not JSON.
+ * What an SNS topic (raw message delivery off) or an EventBridge rule delivers, unwrapped: the
+ * notification's `Message` parsed the way every producer body is, the event's `detail`. Any
+ * other value is the content itself. Pure, so tables of bodies test it without a queue.
+ *
+ * @example
+ * unwrapDelivery({ Type: 'Notification', TopicArn: 'arn:aws:sns:…', Message: '{"audit_id":"a"}' }, text);
+ * // { ok: true, value: { audit_id: 'a' }, text: '{"audit_id":"a"}' }
  */
-const decodeBody = (body: string): unknown[] | undefined => {
+const unwrapDelivery = (
+  value: unknown,
+  text: string,
+): { ok: true; value: unknown; text: string } | { ok: false; detail: string } => {
+  if (!isRecord(value)) return { ok: true, value, text };
+  if (
+    value.Type === 'Notification' &&
+    typeof value.TopicArn === 'string' &&
+    typeof value.Message === 'string'
+  ) {
+    const inner = parseEventJson(value.Message);
+    if (!inner.ok) {
+      return {
+        ok: false,
+        detail: `the message is an SNS notification from ${value.TopicArn.slice(0, 300)} whose Message is not valid JSON (publish the audit event as JSON; raw message delivery must be off)`,
+      };
+    }
+    return { ok: true, value: inner.value, text: value.Message };
+  }
+  if (
+    typeof value['detail-type'] === 'string' &&
+    typeof value.source === 'string' &&
+    isRecord(value.detail)
+  ) {
+    return { ok: true, value: value.detail, text: itemText(value.detail) ?? text };
+  }
+  return { ok: true, value, text };
+};
+
+/**
+ * The events of one record body: one event, or a JSON array of events (producers batch), as
+ * sent or inside an SNS notification or EventBridge event ({@link unwrapDelivery}).
+ */
+const decodeBody = (body: string): DecodedBody => {
   // A leading byte order mark is dropped and numbers a double would round are kept as their
   // text, for validation to refuse (eventJson.ts).
   const parsed = parseEventJson(body);
-  if (!parsed.ok) return undefined;
-  return Array.isArray(parsed.value) ? parsed.value : [parsed.value];
+  if (!parsed.ok) return { ok: false, detail: 'the message body is not valid JSON' };
+  const content = unwrapDelivery(parsed.value, body);
+  if (!content.ok) return content;
+  return {
+    ok: true,
+    values: Array.isArray(content.value) ? content.value : [content.value],
+    text: content.text,
+  };
 };
 
 /** The item as JSON text, or undefined when it is nested too deeply to serialise. */
@@ -151,11 +208,12 @@ const planRecord = (record: SQSRecord, deps: FanOutDeps): PendingSend[] => {
     });
   };
 
-  const values = decodeBody(record.body);
-  if (values === undefined) {
-    park(0, record.body, PARK_REASONS.notJson, 'the message body is not valid JSON');
+  const decoded = decodeBody(record.body);
+  if (!decoded.ok) {
+    park(0, record.body, PARK_REASONS.notJson, decoded.detail);
     return sends;
   }
+  const values = decoded.values;
   if (values.length > MAX_EVENTS_PER_MESSAGE) {
     const detail = `the message holds ${values.length} items; the limit is ${MAX_EVENTS_PER_MESSAGE} per message: send smaller arrays`;
     park(0, record.body, PARK_REASONS.tooManyEvents, detail);
@@ -163,7 +221,7 @@ const planRecord = (record: SQSRecord, deps: FanOutDeps): PendingSend[] => {
   }
   let events = 0;
   values.forEach((value, index) => {
-    const text = values.length === 1 ? record.body : itemText(value);
+    const text = values.length === 1 ? decoded.text : itemText(value);
     if (text === undefined) {
       // Thousands of levels deep: JSON.stringify overflowed the stack. Validation is depth-capped
       // and says where; the whole body is kept as the original text.
@@ -250,4 +308,4 @@ const fanOut = async (records: readonly SQSRecord[], deps: FanOutDeps): Promise<
 };
 
 export type { FanOutDeps, FanOutResult };
-export { fanOut, MAX_EVENTS_PER_MESSAGE, PARK_REASONS };
+export { fanOut, MAX_EVENTS_PER_MESSAGE, PARK_REASONS, unwrapDelivery };

@@ -15,6 +15,13 @@ import {
 
 const NO_VARIABLES_YAML = ['exports:', exportYaml('plain')].join('\n');
 
+const PRODUCERS_YAML = [
+  'producers:',
+  '  - account: "111122223333"',
+  '  - role_arn: arn:aws:iam::111122223333:role/x',
+  '  - { service: sns.amazonaws.com, source_arn: "arn:aws:sns:eu-west-1:111122223333:t" }',
+].join('\n');
+
 const CASES: [string, () => Promise<ObservabilityConfig>, string | undefined][] = [
   ['one export without variables', () => configFromYaml(NO_VARIABLES_YAML), undefined],
   ...repositoryConfigFiles().map(
@@ -25,6 +32,11 @@ const CASES: [string, () => Promise<ObservabilityConfig>, string | undefined][] 
     ],
   ),
   ['ten exports', () => configFromYaml(manyExportsYaml(10)), 'oncall@example.com'],
+  [
+    'producers of every form',
+    () => configFromYaml([NO_VARIABLES_YAML, PRODUCERS_YAML].join('\n')),
+    undefined,
+  ],
 ];
 
 /** Every acknowledgement in a construct tree: rule id → reasons. */
