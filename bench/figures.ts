@@ -38,6 +38,7 @@ const FIGURES: readonly FigureDefinition[] = [
   { id: 8, title: 'End to end', load: () => import('./figures/endToEnd.js') },
   { id: 9, title: 'Batching', load: () => import('./figures/batching.js') },
   { id: 10, title: 'Scale and cost model', load: () => import('./figures/scale.js') },
+  { id: 11, title: 'CLI start', load: () => import('./figures/cliStart.js') },
 ];
 
 export type { FigureDefinition, FigureModule };

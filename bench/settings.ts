@@ -22,7 +22,11 @@ const SIZES = {
   },
   batches: { env: 'BENCH_BATCHES', fallback: 15, what: 'timed batches of 10 (3)' },
   sqsEvents: { env: 'BENCH_SQS_EVENTS', fallback: 3_000, what: 'events pushed for SQS counts (5)' },
-  coldRuns: { env: 'BENCH_COLD_RUNS', fallback: 21, what: 'fresh processes per bundle (6)' },
+  coldRuns: {
+    env: 'BENCH_COLD_RUNS',
+    fallback: 21,
+    what: 'fresh processes per bundle (6) and per CLI command (11)',
+  },
   middlewareBatches: {
     env: 'BENCH_MIDDLEWARE_BATCHES',
     fallback: 500,

@@ -4,13 +4,13 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { renderJsonSchemaFile } from '../shared/config/schema.js';
+import { packageFile } from '../shared/packageFile.js';
 import { type CliOutput, consoleOutput, EXIT_CODES, type ExitCode } from './io.js';
 
-/** The committed schema file, found from this module so it works from any directory. */
-const SCHEMA_FILE = fileURLToPath(new URL('../schema/observability.schema.json', import.meta.url));
+/** The committed schema file, found from the package root so it works from any directory and from dist/. */
+const SCHEMA_FILE = packageFile('schema/observability.schema.json');
 
 /** Options of {@link runSchema}. */
 interface SchemaOptions {

@@ -3,12 +3,12 @@
  * PagerDuty, a flaky archive, a broken bus and a dead-letter channel, and a few sample events
  * that show a delivery, a retry, a dead letter and its `webhook.dlq` event.
  */
-import { fileURLToPath } from 'node:url';
 import type { AuditEvent } from '../shared/events/auditEvent.js';
+import { packageFile } from '../shared/packageFile.js';
 import { type Receiver, type ReceiverBehaviour, startReceiver } from './receivers.js';
 
 /** The shipped demo config. */
-const DEMO_CONFIG_PATH = fileURLToPath(new URL('./demo.yaml', import.meta.url));
+const DEMO_CONFIG_PATH = packageFile('local/demo.yaml');
 
 /** Variables the demo config needs; the routing key is fake and shows masking. */
 const demoVariables = (receiver: Receiver): Record<string, string> => ({
