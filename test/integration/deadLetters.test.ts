@@ -6,28 +6,11 @@
 import type { AuditEvent } from '../../shared/events/auditEvent.js';
 import type { DeadLetter } from '../../shared/pipeline/messages/index.js';
 import { EnvSecretResolver } from '../../shared/secrets/resolvers.js';
-import {
-  auditEvents,
-  cleanupStack,
-  exportsYaml,
-  type PipelineHarness,
-  type PipelineHarnessOptions,
-  startPipeline,
-  waitUntil,
-} from '../helpers/pipeline.js';
-import { always, type Receiver, startReceiver } from '../helpers/receivers.js';
+import { auditEvents, exportsYaml, waitUntil } from '../helpers/pipeline.js';
+import { always, type Receiver } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
-const cleanup = cleanupStack();
-
-afterEach(async () => {
-  await cleanup.run();
-});
-
-const receiver = async (...args: Parameters<typeof startReceiver>): Promise<Receiver> =>
-  cleanup.add(await startReceiver(...args), (started) => started.close());
-
-const pipeline = async (options: PipelineHarnessOptions): Promise<PipelineHarness> =>
-  cleanup.add(await startPipeline(options), (harness) => harness.stop());
+const { receiver, pipeline } = useTestStack();
 
 /** A failing export for the original events and a watcher export for `webhook.dlq` events. */
 const twoExports = (failing: Receiver, watcher: Receiver, headers?: Record<string, string>) =>

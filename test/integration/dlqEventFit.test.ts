@@ -5,42 +5,28 @@
  */
 import { MAX_EVENT_BYTES } from '../../shared/events/auditEvent.js';
 import type { DeadLetter } from '../../shared/pipeline/messages/index.js';
-import {
-  auditEvent,
-  cleanupStack,
-  exportsYaml,
-  startPipeline,
-  waitUntil,
-} from '../helpers/pipeline.js';
-import { always, type Receiver, startReceiver } from '../helpers/receivers.js';
+import { auditEvent, exportsYaml, waitUntil } from '../helpers/pipeline.js';
+import { always } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 
-const cleanup = cleanupStack();
-afterEach(async () => {
-  await cleanup.run();
-});
-
-const receiver = async (...args: Parameters<typeof startReceiver>): Promise<Receiver> =>
-  cleanup.add(await startReceiver(...args), (started) => started.close());
+const { receiver, pipeline } = useTestStack();
 
 describe('webhook.dlq of the largest valid event', () => {
   it('is delivered trimmed, not parked, and the dead letter keeps the event whole', async () => {
     // Prepare: an event of exactly the ingest's limit.
     const failing = await receiver(always({ status: 500, body: 'upstream down' }));
     const watcher = await receiver(always({ status: 200 }));
-    const harness = cleanup.add(
-      await startPipeline({
-        yaml: exportsYaml([
-          {
-            name: 'primary',
-            url: `${failing.url}/hook`,
-            eventKinds: ['policy_block'],
-            maxAttempts: 1,
-          },
-          { name: 'dlq-watch', url: `${watcher.url}/dlq`, eventKinds: ['webhook.dlq'] },
-        ]),
-      }),
-      (started) => started.stop(),
-    );
+    const harness = await pipeline({
+      yaml: exportsYaml([
+        {
+          name: 'primary',
+          url: `${failing.url}/hook`,
+          eventKinds: ['policy_block'],
+          maxAttempts: 1,
+        },
+        { name: 'dlq-watch', url: `${watcher.url}/dlq`, eventKinds: ['webhook.dlq'] },
+      ]),
+    });
     const base = auditEvent({ payload: '' });
     const event = {
       ...base,
