@@ -7,6 +7,7 @@
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_PORT, LOCAL_STAGE } from '../local/constants.js';
 import { localSqsClient } from '../local/sqsServer.js';
+import { awsClientConfig } from '../shared/awsClientSettings.js';
 
 /** Where the commands find queues. */
 interface SqsTarget {
@@ -105,7 +106,8 @@ const sqsTarget = (options: SqsTargetOptions, sqs?: SQSClient): SqsTargetResult 
     };
   }
   const region = options.region ?? regionOfQueueUrl(options.queueUrl);
-  const client = sqs ?? new SQSClient(region === undefined ? {} : { region });
+  const client =
+    sqs ?? new SQSClient(awsClientConfig('sqs', region === undefined ? {} : { region }));
   return {
     ok: true,
     target: {

@@ -9,6 +9,7 @@ import { STATUS_CODES } from 'node:http';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { Command } from 'commander';
 import { environmentWithDotEnv } from '../local/stack.js';
+import { awsClientConfig } from '../shared/awsClientSettings.js';
 import { type AuditEvent, formatEventProblems } from '../shared/events/auditEvent.js';
 import {
   answerTestInvocation,
@@ -195,7 +196,9 @@ const testThroughStage = async (
   const payload: TestInvocation = {
     [TEST_INVOCATION_KEY]: { export: options.export, ...(event ? { event } : {}) },
   };
-  const lambda = deps.lambda ?? new LambdaClient(options.region ? { region: options.region } : {});
+  const lambda =
+    deps.lambda ??
+    new LambdaClient(awsClientConfig('lambda', options.region ? { region: options.region } : {}));
   output.out(`via ${name} (stage ${options.stage}, Lambda Invoke)`);
   try {
     const response = await lambda.send(

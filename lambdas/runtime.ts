@@ -13,6 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { awsClientConfig } from '../shared/awsClientSettings.js';
 import type { ObservabilityConfig } from '../shared/config/types.js';
 import { type QueueDirectory, queueDirectory } from '../shared/sqs/queueNames.js';
 
@@ -51,7 +52,7 @@ const runtimeFromEnvironment = (env: NodeJS.ProcessEnv = process.env): Runtime =
   const stage = requiredEnv('TAPPASS_STAGE', env);
   const config = readRuntimeConfig(requiredEnv('TAPPASS_CONFIG_FILE', env));
   const queues = queueDirectory(requiredEnv('TAPPASS_QUEUE_URL_BASE', env), stage);
-  const sqs = new SQSClient({});
+  const sqs = new SQSClient(awsClientConfig('sqs'));
   return { stage, config, queues, sqs };
 };
 

@@ -8,6 +8,7 @@
  * - `TAPPASS_SSM_PREFIX`: parameter path prefix, e.g. `/tappass/prod`.
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { awsClientConfig } from '../shared/awsClientSettings.js';
 import {
   EnvSecretResolver,
   type SecretResolver,
@@ -26,7 +27,7 @@ const secretResolverFromEnvironment = (env: NodeJS.ProcessEnv = process.env): Se
   env.TAPPASS_SECRETS === 'env'
     ? new EnvSecretResolver(env)
     : new SsmSecretResolver({
-        client: new SSMClient({}),
+        client: new SSMClient(awsClientConfig('ssm')),
         parameterPrefix: requiredEnv('TAPPASS_SSM_PREFIX', env),
       });
 

@@ -65,6 +65,28 @@ interface SsmSecretResolverOptions {
   readonly ttlSeconds?: number;
   /** Clock in milliseconds, injectable for tests. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Longest wait for one lookup, the client's own retries included. Past it the lookup fails
+   * like any store failure (the delivery is deferred) and the next resolve asks again: a
+   * lookup that never answers must not hold every later resolve of its names.
+   * @default LOOKUP_TIMEOUT_MS
+   */
+  readonly lookupTimeoutMs?: number;
+}
+
+/**
+ * Default bound of one lookup: the SSM client's own worst case (two tries of 1 s connect +
+ * 2 s request, shared/awsClientSettings.ts) plus a second, so the client's timeouts act first
+ * and this one catches a client built without them.
+ */
+const LOOKUP_TIMEOUT_MS = 8_000;
+
+/** A lookup that did not answer within its bound. */
+class SecretLookupTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`GetParameters did not answer within ${timeoutMs} ms`);
+    this.name = 'SecretLookupTimeoutError';
+  }
 }
 
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -103,6 +125,7 @@ class SsmSecretResolver implements SecretResolver {
   readonly #prefix: string;
   readonly #ttlMs: number;
   readonly #now: () => number;
+  readonly #lookupTimeoutMs: number;
   readonly #cache = new Map<string, CachedValue>();
   readonly #inFlight = new Map<string, Promise<string | undefined>>();
 
@@ -121,6 +144,7 @@ class SsmSecretResolver implements SecretResolver {
     this.#prefix = prefix;
     this.#ttlMs = ttlSeconds * 1000;
     this.#now = options.now ?? Date.now;
+    this.#lookupTimeoutMs = options.lookupTimeoutMs ?? LOOKUP_TIMEOUT_MS;
   }
 
   /** The full parameter name of a variable, e.g. `/tappass-webhooks/dev/PD_ROUTING_KEY`. */
@@ -189,12 +213,37 @@ class SsmSecretResolver implements SecretResolver {
     return values;
   }
 
-  /** One `GetParameters` call; resolves to the values found, keyed by variable name. */
+  /**
+   * One `GetParameters` call, bounded by the lookup timeout (the call is aborted and the
+   * promise rejects, even if the client ignores the abort); resolves to the values found,
+   * keyed by variable name.
+   */
   async #fetch(batch: readonly string[]): Promise<Map<string, string>> {
     const byPath = new Map(batch.map((name) => [this.parameterName(name), name]));
-    const response = await this.#client.send(
-      new GetParametersCommand({ Names: [...byPath.keys()], WithDecryption: true }),
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new SecretLookupTimeoutError(this.#lookupTimeoutMs);
+        abort.abort(error);
+        reject(error);
+      }, this.#lookupTimeoutMs);
+      timer.unref();
+    });
+    const call = Promise.resolve(
+      this.#client.send(
+        new GetParametersCommand({ Names: [...byPath.keys()], WithDecryption: true }),
+        { abortSignal: abort.signal },
+      ),
     );
+    // The losing side's rejection is handled here, so it is never reported as unhandled.
+    call.catch(() => undefined);
+    let response: Awaited<typeof call>;
+    try {
+      response = await Promise.race([call, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
     const found = new Map<string, string>();
     const expiresAt = this.#now() + this.#ttlMs;
     for (const parameter of response.Parameters ?? []) {
@@ -209,4 +258,10 @@ class SsmSecretResolver implements SecretResolver {
 }
 
 export type { SecretResolver, SsmSecretResolverOptions };
-export { EnvSecretResolver, SSM_BATCH_LIMIT, SsmSecretResolver };
+export {
+  EnvSecretResolver,
+  LOOKUP_TIMEOUT_MS,
+  SecretLookupTimeoutError,
+  SSM_BATCH_LIMIT,
+  SsmSecretResolver,
+};

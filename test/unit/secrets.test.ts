@@ -323,6 +323,47 @@ describe('Class: SsmSecretResolver', () => {
     expect(calls()).toHaveLength(2);
   });
 
+  it('bounds a lookup that never answers: a retryable SecretStoreError, the call aborted, and the next resolve asks again', async () => {
+    // Prepare: the first call hangs for good; concurrent resolves share it.
+    const signals: AbortSignal[] = [];
+    ssmMock
+      .on(GetParametersCommand)
+      .callsFakeOnce(() => new Promise(() => undefined))
+      .callsFake((input: GetParametersCommandInput) => ({
+        Parameters: (input.Names ?? []).map((name) => ({ Name: name, Value: 'value-a' })),
+      }));
+    const client = new SSMClient({ region: 'eu-west-1' });
+    const send = client.send.bind(client);
+    client.send = ((command: never, options?: { abortSignal?: AbortSignal }) => {
+      if (options?.abortSignal) signals.push(options.abortSignal);
+      return send(command, options as never);
+    }) as typeof client.send;
+    const resolver = new SsmSecretResolver({
+      client,
+      parameterPrefix: PREFIX,
+      lookupTimeoutMs: 50,
+      now: () => clock,
+    });
+
+    // Act
+    const errors = await Promise.all([
+      rejectionOf(resolver.resolve(['A'], 'x')),
+      rejectionOf(resolver.resolve(['A'], 'y')),
+    ]);
+    const values = await resolver.resolve(['A'], 'x');
+
+    // Assess
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(SecretStoreError);
+      expect((error as SecretStoreError).retryable).toBe(true);
+      expect(error.message).toContain('SecretLookupTimeoutError');
+    }
+    expect(values).toEqual({ A: 'value-a' });
+    expect(calls()).toHaveLength(2);
+    expect(signals[0]?.aborted).toBe(true);
+    expect(signals[1]?.aborted).toBe(false);
+  });
+
   it('refuses a name that is not a variable name, without calling SSM', async () => {
     // Prepare
     const resolver = newResolver();
