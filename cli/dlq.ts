@@ -53,6 +53,7 @@ const TABLE_HEADINGS = [
   'ATTEMPTS',
   'LAST STATUS',
   'REASON',
+  'ALERT',
   'DEAD-LETTERED AT',
 ] as const;
 
@@ -66,6 +67,7 @@ const tableRow = (entry: ArchivedDeadLetter): string[] => {
       ? (deadLetter?.error_class ?? '-')
       : String(deadLetter.last_status),
     entry.reason,
+    entry.alert,
     entry.archivedAt ?? '-',
   ];
 };
@@ -90,6 +92,7 @@ const showable = (entry: ArchivedDeadLetter): unknown =>
   entry.deadLetter ?? {
     message_id: entry.messageId,
     reason: entry.reason,
+    alert: entry.alert,
     attributes: entry.attributes,
     archived_at: entry.archivedAt,
     body: entry.body,

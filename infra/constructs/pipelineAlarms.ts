@@ -13,6 +13,9 @@
  * - `ingest-parked`: events sit in the ingest DLQ (invalid events, or ingest failures).
  * - `ingest-stuck`: the oldest ingest record is older than 15 minutes.
  * - `dead-letters-expiring`: the archive holds a dead letter older than 10 days (SQS drops it at 14).
+ * - `alerts-not-raised`: the dead-letter function gave up raising a dead letter's `webhook.dlq`
+ *   (the ingest queue refused it on every receive up to the last); the dead letter is archived
+ *   with `alert: not_raised`.
  * Per function (ingest, delivery, dlq), on Lambda's own metrics:
  * - `<role>-errors`: an invocation failed (threw, timed out, ran out of memory); records come
  *   back and, if it lasts, end in a DLQ with reason `redrive`.
@@ -42,6 +45,7 @@ import {
   ARCHIVE_EXPIRY_WARNING_SECONDS,
   exportMetricDimensions,
   INGEST_STUCK_SECONDS,
+  ingestMetric,
   MONITORING_PERIOD,
   stuckDeliveryAgeSeconds,
 } from '../monitoring.js';
@@ -115,6 +119,7 @@ class PipelineAlarms extends Construct {
   readonly ingestParked: Alarm;
   readonly ingestStuck: Alarm;
   readonly deadLettersExpiring: Alarm;
+  readonly alertsNotRaised: Alarm;
   readonly byFunction: ReadonlyMap<FunctionRole, FunctionAlarms>;
   /** Present when an alarm email was given. */
   readonly topic?: Topic;
@@ -201,6 +206,20 @@ class PipelineAlarms extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 
+    this.alertsNotRaised = new Alarm(this, 'AlertsNotRaised', {
+      alarmName: `${prefix}-alerts-not-raised`,
+      alarmDescription: `The dead-letter function of stage ${props.stage} gave up raising the webhook.dlq event of at least one dead letter: the ingest queue refused it on every receive for about a day. No export was alerted for it. The dead letters are in the ${names.deadLetters} queue with the attribute alert=not_raised (CLI: dlq list); the function's logs name each delivery_id. Fix the ingest queue, then redrive them.`,
+      metric: ingestMetric(
+        props.stage,
+        METRIC_NAMES.alertsNotRaised,
+        'webhook.dlq alerts not raised',
+      ),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
     const byFunction = new Map<FunctionRole, FunctionAlarms>();
     for (const [role, fn] of Object.entries(props.functions ?? {}) as [FunctionRole, IFunction][]) {
       const alarmOn = (kind: 'Errors' | 'Throttles', metric: Metric, description: string) =>
@@ -257,6 +276,7 @@ class PipelineAlarms extends Construct {
       this.ingestParked,
       this.ingestStuck,
       this.deadLettersExpiring,
+      this.alertsNotRaised,
       ...[...this.byFunction.values()].flatMap((alarms) => [alarms.errors, alarms.throttles]),
     ];
   }

@@ -87,6 +87,17 @@ type PipelineNotice =
       readonly bytes: number;
     } & AttemptFields)
   | {
+      /**
+       * A dead letter's `webhook.dlq` raise failed on every receive up to the last: it is
+       * archived marked `alert: not_raised` and the stage's alerts-not-raised alarm fires.
+       */
+      readonly type: 'alert_not_raised';
+      readonly export: string;
+      readonly auditId: string;
+      readonly deliveryId: string;
+      readonly why: string;
+    }
+  | {
       readonly type: 'dead_letter_archived';
       readonly export: string;
       readonly auditId?: string;

@@ -22,6 +22,7 @@ const METRIC_NAMES = {
   eventsParked: 'EventsParked',
   deferred: 'Deferred',
   dlqEventsRaised: 'DlqEventsRaised',
+  alertsNotRaised: 'AlertsNotRaised',
   exportsPaused: 'ExportPaused',
   batchRequests: 'BatchRequests',
 } as const;
@@ -145,6 +146,17 @@ const logNotice = (logger: Logger, notice: PipelineNotice): void => {
         ...attemptFields(notice),
       });
       return;
+    case 'alert_not_raised':
+      logger.error(
+        'webhook.dlq alert given up: the dead letter is archived with alert not_raised',
+        {
+          export: notice.export,
+          audit_id: notice.auditId,
+          delivery_id: notice.deliveryId,
+          why: notice.why,
+        },
+      );
+      return;
     case 'dead_letter_archived':
       logger.info('dead letter archived', {
         export: notice.export,
@@ -195,6 +207,10 @@ const countNotice = (metrics: Metrics, perExport: ExportMetrics, notice: Pipelin
       if (notice.outcome === 'success') {
         perExport.add(notice.export, METRIC_NAMES.delivered, MetricUnit.Count, notice.events);
       }
+      return;
+    case 'alert_not_raised':
+      // Per stage, not per export: one alarm watches it (infra/constructs/pipelineAlarms.ts).
+      metrics.addMetric(METRIC_NAMES.alertsNotRaised, MetricUnit.Count, 1);
       return;
     case 'export_resumed':
     case 'dead_letter_archived':

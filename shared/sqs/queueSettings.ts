@@ -72,8 +72,44 @@ const deliveryVisibilityTimeoutFor = (
 /** `maxReceiveCount` of the ingest queue: a record failing this often is parked as it is. */
 const INGEST_MAX_RECEIVE_COUNT = 5;
 
-/** `maxReceiveCount` of a delivery dead-letter queue before its records go to the archive. */
-const DLQ_MAX_RECEIVE_COUNT = 10;
+/** Longest wait after a failure of our own infrastructure before a record is tried again. */
+const MAX_INFRA_RETRY_SECONDS = 900;
+
+/**
+ * How long a record waits after its `receiveCount`-th receive failed on our own
+ * infrastructure (a secret store outage for a delivery, an ingest queue that refuses the
+ * `webhook.dlq` raise): `baseSeconds` doubling per receive, at most 15 minutes. The delivery
+ * engine and the dead-letter step both back off by it.
+ *
+ * @example
+ * infraRetryDelaySeconds(3, 10); // 40
+ */
+const infraRetryDelaySeconds = (receiveCount: number, baseSeconds: number): number => {
+  const receives = Math.max(1, Number.isFinite(receiveCount) ? receiveCount : 1);
+  return Math.min(baseSeconds * 2 ** (receives - 1), MAX_INFRA_RETRY_SECONDS);
+};
+
+/** Total wait of `receives` receives that all failed on our infrastructure, in seconds. */
+const infraRetryBudgetSeconds = (receives: number, baseSeconds: number): number => {
+  let total = 0;
+  for (let receive = 1; receive < receives; receive += 1) {
+    total += infraRetryDelaySeconds(receive, baseSeconds);
+  }
+  return total;
+};
+
+/** First wait of the dead-letter step after its `webhook.dlq` raise failed. */
+const RAISE_RETRY_BASE_SECONDS = 10;
+
+/**
+ * `maxReceiveCount` of a delivery dead-letter queue before SQS moves its records to the archive
+ * by itself. A record whose `webhook.dlq` raise fails is hidden with the infrastructure backoff,
+ * so 100 receives ride out about 23 hours of ingest outage (infraRetryBudgetSeconds(100, 10));
+ * 10 receives at the queue's 180 s visibility were half an hour. On its last receive the
+ * dead-letter step archives the record itself, marked `alert: not_raised`, with an alarm, so
+ * no dead letter reaches the archive silently (issue 16).
+ */
+const DLQ_MAX_RECEIVE_COUNT = 100;
 
 /** Records per ingest and dead-letter invocation (SQS's largest batch without a long window). */
 const PLAIN_BATCH_SIZE = 10;
@@ -104,10 +140,14 @@ export {
   FUNCTION_MEMORY_MB,
   INGEST_BATCHING_WINDOW_SECONDS,
   INGEST_MAX_RECEIVE_COUNT,
+  infraRetryBudgetSeconds,
+  infraRetryDelaySeconds,
   longestTimeoutSeconds,
+  MAX_INFRA_RETRY_SECONDS,
   maxReceiveCountFor,
   PLAIN_BATCH_SIZE,
   PLAIN_FUNCTION_TIMEOUT_SECONDS,
+  RAISE_RETRY_BASE_SECONDS,
   REDRIVE_HEADROOM,
   SOURCE_RETENTION_SECONDS,
   visibilityTimeoutFor,

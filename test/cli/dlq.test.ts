@@ -77,10 +77,12 @@ describe('Command: dlq', () => {
     expect(listed.code).toBe(0);
     const lines = listed.stdout.split('\n');
     expect(lines[0]).toMatch(
-      /^EXPORT\s+AUDIT_ID\s+ATTEMPTS\s+LAST STATUS\s+REASON\s+DEAD-LETTERED AT$/,
+      /^EXPORT\s+AUDIT_ID\s+ATTEMPTS\s+LAST STATUS\s+REASON\s+ALERT\s+DEAD-LETTERED AT$/,
     );
     expect(lines[1]).toMatch(
-      new RegExp(`^alerts\\s+${event.audit_id}\\s+1\\s+500\\s+exhausted\\s+\\d{4}-\\d{2}-\\d{2}T`),
+      new RegExp(
+        `^alerts\\s+${event.audit_id}\\s+1\\s+500\\s+exhausted\\s+raised\\s+\\d{4}-\\d{2}-\\d{2}T`,
+      ),
     );
     expect(listed.stdout).toContain(`1 dead letter in ${harness.queues.deadLetters}`);
     expect(await queueDepth(harness.sqs, harness.queues.deadLetters)).toBe(1);

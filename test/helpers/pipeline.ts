@@ -518,6 +518,8 @@ const sqsRecord = (
     readonly receiptHandle?: string;
     readonly queueArn?: string;
     readonly receiveCount?: number;
+    /** String message attributes, as a Lambda event carries them. */
+    readonly attributes?: Readonly<Record<string, string>>;
   } = {},
 ): SQSRecord => {
   recordCounter += 1;
@@ -532,7 +534,12 @@ const sqsRecord = (
       SenderId: 'test',
       ApproximateFirstReceiveTimestamp: now,
     },
-    messageAttributes: {},
+    messageAttributes: Object.fromEntries(
+      Object.entries(options.attributes ?? {}).map(([name, value]) => [
+        name,
+        { dataType: 'String', stringValue: value, stringListValues: [], binaryListValues: [] },
+      ]),
+    ),
     md5OfBody: '',
     eventSource: 'aws:sqs',
     eventSourceARN: options.queueArn ?? 'arn:aws:sqs:us-east-1:000000000000:test-queue',

@@ -88,8 +88,8 @@ describe.each(CONFIG_CASES)('Class: TapPassWebhooksStack (%s)', (_name, loadConf
     template.resourceCountIs('AWS::Logs::LogGroup', 3);
     template.resourceCountIs('AWS::IAM::Role', 3);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1 + 2 * exportCount);
-    // Three per export, three per stage, Errors and Throttles of each of the three functions.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * exportCount + 3 + 2 * 3);
+    // Three per export, four per stage, Errors and Throttles of each of the three functions.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3 * exportCount + 4 + 2 * 3);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.resourceCountIs('AWS::IAM::ManagedPolicy', 1);
     template.resourceCountIs('AWS::SNS::Topic', 0);
@@ -419,6 +419,16 @@ describe.each(CONFIG_CASES)('Class: TapPassWebhooksStack (%s)', (_name, loadConf
         Dimensions: [{ Name: 'QueueName', Value: queueNameOf(queue) }],
       });
     }
+    // A dead letter whose webhook.dlq could not be raised, from the dead-letter function.
+    const notRaised = JSON.stringify(
+      propertiesOf(
+        template,
+        'AWS::CloudWatch::Alarm',
+        logicalId(stack, stack.alarms.alertsNotRaised),
+      ),
+    );
+    expect(notRaised).toContain('"AlarmName":"tappass-test-alerts-not-raised"');
+    expect(notRaised).toContain('"MetricName":"AlertsNotRaised"');
   });
 
   it('draws every export on the dashboard with outcomes, p50/p99 latency, depth and age', () => {
@@ -596,7 +606,7 @@ describe('Class: TapPassWebhooksStack (alarm topic)', () => {
       },
     });
     const alarms = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(6 + 6);
+    expect(alarms).toHaveLength(7 + 6);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: topic }]);

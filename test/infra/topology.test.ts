@@ -108,7 +108,7 @@ describe('Function: stageTopology()', () => {
     );
     expect(queueNamed(topology, 'tappass-qa-deliver-archive-dlq')).toMatchObject({
       visibilityTimeoutSeconds: 180,
-      redrive: { deadLetterQueue: 'tappass-qa-dead-letters', maxReceiveCount: 10 },
+      redrive: { deadLetterQueue: 'tappass-qa-dead-letters', maxReceiveCount: 100 },
     });
   });
 

@@ -11,6 +11,7 @@ import type { PipelineNotice } from '../../shared/observability/notices.js';
 import {
   type DeadLetterDeps,
   handleDeadLetter,
+  RaiseDeferredError,
   readDeadLetter,
   UnreadableDeadLetterError,
 } from '../../shared/pipeline/deadLetters/raise.js';
@@ -24,6 +25,8 @@ import {
 } from '../../shared/pipeline/messages/index.js';
 import type { QueueDirectory } from '../../shared/sqs/queueNames.js';
 import { exportLocator, queueNames } from '../../shared/sqs/queueNames.js';
+import { DLQ_MAX_RECEIVE_COUNT } from '../../shared/sqs/queueSettings.js';
+import { injectFaults } from '../helpers/faults.js';
 import {
   auditEvent,
   configFromYaml,
@@ -201,11 +204,76 @@ describe('Function: handleDeadLetter()', () => {
       audit_id: letter.event.audit_id,
       reason: 'exhausted',
       delivery_id: letter.delivery_id,
+      alert: 'raised',
     });
     expect(notices.map((notice) => notice.type)).toEqual([
       'dlq_event_raised',
       'dead_letter_archived',
     ]);
+  });
+
+  it('hides a dead letter whose raise failed for a growing wait and keeps it on its queue', async () => {
+    // Prepare: the ingest queue refuses every send.
+    const { stage, queues, notices, deps } = await setup();
+    const faulty = localSqsClient(server.endpoint);
+    const faults = injectFaults(faulty);
+    faults.add({
+      command: 'SendMessageCommand',
+      when: (input) => input.QueueUrl === queues.ingest,
+      timing: 'before',
+    });
+    const letter = deadLetterFor();
+    const queueArn = dlqArn(stage, 'pagerduty');
+
+    // Act: the third receive of the record.
+    const error = await handleDeadLetter(
+      sqsRecord(JSON.stringify(letter), { queueArn, receiveCount: 3 }),
+      { ...deps, sqs: faulty, raiseRetrySeconds: 10 },
+    ).catch((caught: unknown) => caught);
+
+    // Assess: deferred 40 s (10 doubling twice), nothing archived, nothing raised.
+    expect(error).toBeInstanceOf(RaiseDeferredError);
+    expect(notices).toEqual([
+      expect.objectContaining({ type: 'deferred', export: 'pagerduty', visibleAgainInSeconds: 40 }),
+    ]);
+    expect(faults.passed.get('ChangeMessageVisibilityCommand')).toBe(1);
+    expect(await drainQueue(sqs, queues.deadLetters)).toHaveLength(0);
+    expect(await drainQueue(sqs, queues.ingest)).toHaveLength(0);
+    faulty.destroy();
+  });
+
+  it('gives the raise up on the last receive: archived with alert not_raised, and the alarm notice', async () => {
+    // Prepare
+    const { stage, queues, notices, deps } = await setup();
+    const faulty = localSqsClient(server.endpoint);
+    injectFaults(faulty).add({
+      command: 'SendMessageCommand',
+      when: (input) => input.QueueUrl === queues.ingest,
+      timing: 'before',
+    });
+    const letter = deadLetterFor();
+    const record = sqsRecord(JSON.stringify(letter), {
+      queueArn: dlqArn(stage, 'pagerduty'),
+      receiveCount: DLQ_MAX_RECEIVE_COUNT,
+    });
+
+    // Act
+    await handleDeadLetter(record, { ...deps, sqs: faulty });
+
+    // Assess
+    const archive = await drainQueue(sqs, queues.deadLetters);
+    expect(archive.map((message) => [message.json, message.attributes.alert])).toEqual([
+      [letter, 'not_raised'],
+    ]);
+    expect(notices).toEqual([
+      expect.objectContaining({
+        type: 'alert_not_raised',
+        export: 'pagerduty',
+        deliveryId: letter.delivery_id,
+      }),
+      expect.objectContaining({ type: 'dead_letter_archived', raised: false }),
+    ]);
+    faulty.destroy();
   });
 
   it('raises the same audit_id when the same dead letter is handled twice', async () => {
@@ -268,8 +336,65 @@ describe('Function: handleDeadLetter()', () => {
     expect(await drainQueue(sqs, queues.ingest)).toHaveLength(0);
     const archive = await drainQueue(sqs, queues.deadLetters);
     expect(archive.map((message) => [message.body, message.attributes])).toEqual([
-      ['not a dead letter', { export: 'slack', reason: 'malformed', source_message_id: 'junk-1' }],
+      [
+        'not a dead letter',
+        {
+          export: 'slack',
+          reason: 'malformed',
+          detail: 'the message body is not JSON',
+          source_message_id: 'junk-1',
+        },
+      ],
     ]);
     expect(notices).toEqual([{ type: 'dead_letter_archived', export: 'slack', raised: false }]);
   });
+
+  it.each([
+    [
+      'a delivery message of an unknown version',
+      JSON.stringify({ ...newDeliveryMessage(auditEvent(), 'slack'), v: 99 }),
+      'unknown message version 99',
+    ],
+    [
+      'a delivery message without an attempt count',
+      JSON.stringify({ ...newDeliveryMessage(auditEvent(), 'slack'), attempts: undefined }),
+      'the message has no attempt count',
+    ],
+    ['a body that is not JSON', '{"truncated', 'the message body is not JSON'],
+  ])(
+    'archives %s that the delivery function parked whole, with its reason, detail and original message id',
+    async (_what, body, detail) => {
+      // Prepare: what the delivery function writes to the DLQ for a record it cannot read.
+      const { stage, queues, notices, deps } = await setup();
+      const record = sqsRecord(body, {
+        messageId: 'dlq-copy-7',
+        queueArn: dlqArn(stage, 'slack'),
+        attributes: {
+          export: 'slack',
+          reason: 'malformed',
+          detail: `${detail} (read by the delivery function)`,
+          source_message_id: 'original-42',
+        },
+      });
+
+      // Act
+      await handleDeadLetter(record, deps);
+
+      // Assess: kept whole, nothing raised, the first reader's words and the original id.
+      expect(await drainQueue(sqs, queues.ingest)).toHaveLength(0);
+      const archive = await drainQueue(sqs, queues.deadLetters);
+      expect(archive.map((message) => [message.body, message.attributes])).toEqual([
+        [
+          body,
+          {
+            export: 'slack',
+            reason: 'malformed',
+            detail: `${detail} (read by the delivery function)`,
+            source_message_id: 'original-42',
+          },
+        ],
+      ]);
+      expect(notices).toEqual([{ type: 'dead_letter_archived', export: 'slack', raised: false }]);
+    },
+  );
 });

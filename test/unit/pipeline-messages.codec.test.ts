@@ -272,7 +272,7 @@ describe('Function: buildDeadLetter()', () => {
     );
 
     // Act
-    const message = deadLetterMessage(letter);
+    const message = deadLetterMessage(letter, 'raised');
 
     // Assess
     expect(JSON.parse(message.body)).toEqual(letter);
@@ -281,6 +281,7 @@ describe('Function: buildDeadLetter()', () => {
       audit_id: 'a'.repeat(200),
       reason: 'exhausted',
       delivery_id: deliveryId('a'.repeat(300), 'x'),
+      alert: 'raised',
     });
   });
 });

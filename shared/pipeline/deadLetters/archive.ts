@@ -16,6 +16,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { sendMessages } from '../../sqs/queues.js';
 import {
+  ALERT_STATES,
+  type AlertState,
+  DEAD_LETTER_REASONS,
   type DeadLetter,
   type MalformedRecord,
   readDeadLetter,
@@ -33,6 +36,12 @@ interface ArchivedMessage {
   readonly reason: string;
   /** When it was dead-lettered (the dead letter's own time, else when SQS received it). */
   readonly archivedAt?: string;
+  /**
+   * Whether its `webhook.dlq` alert was raised, from the dead-letter step's `alert` attribute;
+   * `unknown` for a message SQS moved here by itself (the dead-letter step kept failing on it
+   * before it could raise or archive: its export's dead-letters alarm fired meanwhile).
+   */
+  readonly alert: AlertState | 'unknown';
   /** The body as stored. */
   readonly body: string;
   /** The message's string attributes (export, audit_id, reason, delivery_id). */
@@ -121,9 +130,18 @@ const stringAttributes = (message: Message): Record<string, string> => {
   return attributes;
 };
 
+const ALERT_VALUES: readonly string[] = Object.values(ALERT_STATES);
+
+const alertOf = (attributes: Readonly<Record<string, string>>): AlertState | 'unknown' => {
+  const alert = attributes.alert;
+  if (alert !== undefined && ALERT_VALUES.includes(alert)) return alert as AlertState;
+  return attributes.reason === DEAD_LETTER_REASONS.malformed ? ALERT_STATES.none : 'unknown';
+};
+
 const toEntry = (message: Message): ArchivedDeadLetter => {
   const body = message.Body ?? '';
   const attributes = stringAttributes(message);
+  const alert = alertOf(attributes);
   const sentMs = Number(message.Attributes?.SentTimestamp);
   const sentAt = Number.isFinite(sentMs) && sentMs > 0 ? new Date(sentMs) : undefined;
   const messageId = message.MessageId ?? '';
@@ -142,6 +160,7 @@ const toEntry = (message: Message): ArchivedDeadLetter => {
       reason: malformed.reason,
       ...(sentAt === undefined ? {} : { archivedAt: sentAt.toISOString() }),
       malformed,
+      alert: ALERT_STATES.none,
       body,
       attributes,
     };
@@ -155,6 +174,7 @@ const toEntry = (message: Message): ArchivedDeadLetter => {
     reason: deadLetter.reason,
     archivedAt: deadLetter.dead_lettered_at,
     deadLetter,
+    alert,
     body,
     attributes,
   };

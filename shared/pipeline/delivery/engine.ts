@@ -24,6 +24,7 @@ import { prepareRequest } from '../../request/prepareRequest.js';
 import { classifyFor, type PresetVerdict } from '../../request/presets/index.js';
 import { exportVariableNames } from '../../request/variables.js';
 import { maskSendResult } from '../../secrets/masking.js';
+import { infraRetryDelaySeconds } from '../../sqs/queueSettings.js';
 import type { OutgoingRequest, SendResult } from '../../transport/http.js';
 import { clientForExport } from '../../transport/networkGuard.js';
 import { backoffDelaySeconds } from '../../transport/retry.js';
@@ -55,9 +56,6 @@ const SAFETY_MARGIN_MS = 3_000;
 /** Visibility of a record handed back because the invocation is out of time. */
 const OUT_OF_TIME_VISIBILITY_SECONDS = 1;
 
-/** Longest wait after an infrastructure failure before the record is tried again. */
-const MAX_INFRA_RETRY_SECONDS = 900;
-
 /** A copy received less than this before its `not_before` is sent now rather than hidden. */
 const NOT_BEFORE_TOLERANCE_MS = 1_000;
 
@@ -69,10 +67,8 @@ const EXPORT_MISSING =
  * Exponential wait for a record deferred because our own infrastructure failed: an SSM outage
  * is ridden out for close to an hour of receives before SQS's redrive backstop takes the copy.
  */
-const infraRetryDelay = (record: SQSRecord, baseSeconds: number): number => {
-  const receives = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
-  return Math.min(baseSeconds * 2 ** (receives - 1), MAX_INFRA_RETRY_SECONDS);
-};
+const infraRetryDelay = (record: SQSRecord, baseSeconds: number): number =>
+  infraRetryDelaySeconds(Number(record.attributes.ApproximateReceiveCount), baseSeconds);
 
 /** One export's records of the invocation, and the outcomes decided for them so far. */
 interface ExportRun {

@@ -38,11 +38,27 @@ const DEAD_LETTER_REASONS = {
 
 type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[keyof typeof DEAD_LETTER_REASONS];
 
+/**
+ * Whether the `webhook.dlq` alert of an archived dead letter was raised: the archive's `alert`
+ * attribute. A message SQS moved to the archive by itself carries none (see the archive reader).
+ */
+const ALERT_STATES = {
+  /** Its `webhook.dlq` event went to the ingest queue. */
+  raised: 'raised',
+  /** The raise kept failing until the last receive; an alarm fired instead. */
+  notRaised: 'not_raised',
+  /** Nothing to raise: a dead `webhook.dlq` delivery (depth one), or a malformed record. */
+  none: 'none',
+} as const;
+
+type AlertState = (typeof ALERT_STATES)[keyof typeof ALERT_STATES];
+
 /** Largest response excerpt kept in a dead letter. */
 const RESPONSE_SNIPPET_BYTES = 1024;
 
-export type { DeadLetterReason };
+export type { AlertState, DeadLetterReason };
 export {
+  ALERT_STATES,
   DEAD_LETTER_REASONS,
   DLQ_EVENT_KIND,
   MESSAGE_KINDS,

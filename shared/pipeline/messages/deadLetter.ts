@@ -9,6 +9,7 @@ import type { OutgoingMessage } from '../../sqs/queues.js';
 import { sqsText } from '../../sqs/queues.js';
 import type { SendResult } from '../../transport/http.js';
 import {
+  type AlertState,
   type DeadLetterReason,
   MESSAGE_KINDS,
   MESSAGE_VERSION,
@@ -74,9 +75,12 @@ const buildDeadLetter = (input: DeadLetterInput): DeadLetter => {
 
 /**
  * The archive message of a dead letter: the dead letter as JSON, with the attributes the CLI
- * and an operator browsing the queue filter on.
+ * and an operator browsing the queue filter on, and whether its `webhook.dlq` alert was raised.
  */
-const deadLetterMessage = (deadLetter: DeadLetter): Omit<OutgoingMessage, 'id'> => ({
+const deadLetterMessage = (
+  deadLetter: DeadLetter,
+  alert: AlertState,
+): Omit<OutgoingMessage, 'id'> => ({
   body: JSON.stringify(deadLetter),
   attributes: {
     export: deadLetter.export,
@@ -84,6 +88,7 @@ const deadLetterMessage = (deadLetter: DeadLetter): Omit<OutgoingMessage, 'id'> 
     audit_id: sqsText(deadLetter.event.audit_id.slice(0, 200)),
     reason: deadLetter.reason,
     delivery_id: deadLetter.delivery_id,
+    alert,
   },
 });
 

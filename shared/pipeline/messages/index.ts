@@ -6,8 +6,9 @@
  *
  * Re-exports only; the parts live in shared/pipeline/messages/.
  */
-export type { DeadLetterReason } from './constants.js';
+export type { AlertState, DeadLetterReason } from './constants.js';
 export {
+  ALERT_STATES,
   DEAD_LETTER_REASONS,
   DLQ_EVENT_KIND,
   MESSAGE_KINDS,
