@@ -3,13 +3,16 @@
  * @middy/core 5+ ships ESM only. TypeScript is stripped by @swc/jest; types are checked
  * separately by `npm run typecheck`.
  *
- * Four projects, chosen with `--selectProjects` by the npm scripts:
+ * Five projects, chosen with `--selectProjects` by the npm scripts:
  * - `unit`: in memory only, no socket, no child process (`npm run test:unit`, seconds);
  * - `integration`: the embedded SQS server, receivers on 127.0.0.1 and the CLI as a child
  *   process (`test/integration`, `test/cli`);
  * - `infra`: CDK stacks synthesized in memory, and `cdk synth` as a child process;
- * - `reliability`: the long runs, small by default, large with `RELIABILITY_SCALE=large`.
- * `npm test` runs the first three; `.ci/run` adds `reliability` at the small size.
+ * - `reliability`: the long runs, small by default, large with `RELIABILITY_SCALE=large`;
+ * - `artifacts`: a stage synthesized by `cdk synth`, its bundled assets run in child processes
+ *   (`npm run test:artifacts`).
+ * `npm test` runs the first three; `.ci/run` adds `artifacts`, and `reliability` at the small
+ * size.
  * @type {import('jest').Config}
  */
 
@@ -45,6 +48,7 @@ export default {
     project('integration', 'integration', 'cli'),
     project('infra', 'infra'),
     project('reliability', 'reliability'),
+    project('artifacts', 'artifacts'),
   ],
   testTimeout: shared.testTimeout,
   // The reference machine has 2 vCPUs; jest's default (cores - 1) runs one worker. With two,
