@@ -18,6 +18,8 @@ const formatNotice = (notice: PipelineNotice, now: Date): string | undefined => 
       return `${at}  ${notice.export}  ${notice.auditId}  retry: attempt ${notice.nextAttempt} in ${notice.delaySeconds} s`;
     case 'dead_lettered':
       return `${at}  ${notice.export}  ${notice.auditId}  DEAD LETTER (${notice.reason}): ${notice.detail}`;
+    case 'duplicate_dropped':
+      return `${at}  ${notice.export}  ${notice.auditId}  duplicate copy dropped${notice.attempts === undefined ? ' (dead letter)' : ` (attempt ${notice.attempts + 1})`}`;
     case 'alert_not_raised':
       return `${at}  ${notice.export}  ${notice.auditId}  ALERT NOT RAISED for dead letter ${notice.deliveryId}: ${notice.why}`;
     case 'dlq_event_raised':

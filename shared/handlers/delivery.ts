@@ -3,8 +3,10 @@
  * failures. Thin: the work is `deliverRecords` in shared/pipeline/delivery/engine.ts. The
  * Lambda entry point is lambdas/delivery.ts; the local stack builds the same handler.
  */
+
+import { CopyLedger } from '../pipeline/copyLedger.js';
 import { deliverRecords } from '../pipeline/delivery/engine.js';
-import type { DeliveryDeps } from '../pipeline/delivery/types.js';
+import type { DeliveryDeps, UnwrittenOutcome } from '../pipeline/delivery/types.js';
 import { ExportGuards } from '../pipeline/flowControl/exportGuards.js';
 import { type HandlerObservability, observe, sqsHandler } from './wiring.js';
 
@@ -21,10 +23,12 @@ interface DeliveryHandlerDeps extends Omit<DeliveryDeps, 'notify'>, HandlerObser
 const createDeliveryHandler = (deps: DeliveryHandlerDeps) => {
   const { observability, notify } = observe('delivery', deps);
   const guards = deps.guards ?? new ExportGuards();
+  // One per handler, like the guards: the copies this container settled (copyLedger.ts).
+  const ledger = deps.ledger ?? new CopyLedger<UnwrittenOutcome>();
   const { logger } = observability;
   return sqsHandler(observability, async (event, context) => {
     const clock = { remainingMs: () => context.getRemainingTimeInMillis() };
-    const report = await deliverRecords(event.Records, { ...deps, notify, guards }, clock);
+    const report = await deliverRecords(event.Records, { ...deps, notify, guards, ledger }, clock);
     // Deferrals and holds were reported as notices; these are errors nobody expected.
     for (const { messageId, error } of report.unexpected) {
       logger.error('delivery failed; the record returns to its queue', {

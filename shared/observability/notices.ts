@@ -88,6 +88,17 @@ type PipelineNotice =
     } & AttemptFields)
   | {
       /**
+       * A copy of a delivery step (or a dead letter) this instance already settled came back
+       * (a lost delete, a repeated receive): dropped, so the retry chain does not split.
+       */
+      readonly type: 'duplicate_dropped';
+      readonly export: string;
+      readonly auditId: string;
+      /** The attempts the copy carried; absent for a dead letter. */
+      readonly attempts?: number;
+    }
+  | {
+      /**
        * A dead letter's `webhook.dlq` raise failed on every receive up to the last: it is
        * archived marked `alert: not_raised` and the stage's alerts-not-raised alarm fires.
        */

@@ -146,6 +146,13 @@ const logNotice = (logger: Logger, notice: PipelineNotice): void => {
         ...attemptFields(notice),
       });
       return;
+    case 'duplicate_dropped':
+      logger.warn('duplicate copy dropped: this step was already settled', {
+        export: notice.export,
+        audit_id: notice.auditId,
+        attempts: notice.attempts,
+      });
+      return;
     case 'alert_not_raised':
       logger.error(
         'webhook.dlq alert given up: the dead letter is archived with alert not_raised',
@@ -214,6 +221,7 @@ const countNotice = (metrics: Metrics, perExport: ExportMetrics, notice: Pipelin
       return;
     case 'export_resumed':
     case 'dead_letter_archived':
+    case 'duplicate_dropped':
       return;
   }
 };

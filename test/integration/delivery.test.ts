@@ -129,6 +129,7 @@ describe('Function: delivery handler (retries and attempt counting)', () => {
       audit_id: event.audit_id,
       reason: 'exhausted',
       delivery_id: id,
+      alert: 'raised',
     });
     expect(letter).toMatchObject({
       kind: 'dead_letter',

@@ -33,6 +33,8 @@ interface ReliabilityScale {
   readonly goodEventsPerRound: number;
   /** Run `validate` as a subprocess over every bad config (true) or over a sample. */
   readonly validateEveryConfigInSubprocess: boolean;
+  /** Events sent through each case of the fault-injection suite. */
+  readonly faultEvents: number;
 }
 
 const SCALES: Readonly<Record<ReliabilityScale['name'], ReliabilityScale>> = {
@@ -46,6 +48,7 @@ const SCALES: Readonly<Record<ReliabilityScale['name'], ReliabilityScale>> = {
     badRounds: 1,
     goodEventsPerRound: 40,
     validateEveryConfigInSubprocess: false,
+    faultEvents: 3,
   },
   large: {
     name: 'large',
@@ -57,6 +60,7 @@ const SCALES: Readonly<Record<ReliabilityScale['name'], ReliabilityScale>> = {
     badRounds: 10,
     goodEventsPerRound: 200,
     validateEveryConfigInSubprocess: true,
+    faultEvents: 12,
   },
 };
 

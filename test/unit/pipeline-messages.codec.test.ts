@@ -69,7 +69,7 @@ describe('Function: readDeliveryMessage()', () => {
   it.each([
     ['a fresh message', () => newDeliveryMessage(auditEvent(), 'slack')],
     ['a message carrying its next attempt', triedMessage],
-    ['the replay of a dead letter', () => replayMessage(deadLetterFor())],
+    ['the replay of a dead letter', () => replayMessage(deadLetterFor(), NOW)],
   ])('reads back %s as it was written', (_label, write) => {
     // Prepare
     const message = write();

@@ -384,6 +384,7 @@ const redriveDeadLetters = async (
   }
 
   const redriven: ArchivedDeadLetter[] = [];
+  const replayedAt = new Date();
   const failed: { deadLetter: ArchivedDeadLetter; why: string }[] = [];
   const toDelete: Received[] = [];
   for (const [exportName, groups] of byExport) {
@@ -407,7 +408,7 @@ const redriveDeadLetters = async (
       queueUrl,
       groups.map((group, index) => ({
         id: String(index),
-        body: JSON.stringify(replayMessage(latest(group).entry.deadLetter)),
+        body: JSON.stringify(replayMessage(latest(group).entry.deadLetter, replayedAt)),
       })),
     );
     const failures = new Map(outcome.failed.map((failure) => [failure.id, failure]));

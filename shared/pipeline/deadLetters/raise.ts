@@ -15,6 +15,7 @@ import {
   RAISE_RETRY_BASE_SECONDS,
 } from '../../sqs/queueSettings.js';
 import { changeVisibility, sendMessage } from '../../sqs/queues.js';
+import type { CopyLedger } from '../copyLedger.js';
 import {
   ALERT_STATES,
   type AlertState,
@@ -22,6 +23,7 @@ import {
   type DeadLetter,
   type DeadLetterRead,
   DLQ_EVENT_KIND,
+  deadLetterIdentity,
   deadLetterMessage,
   dlqEvent,
   malformedMessage,
@@ -45,6 +47,12 @@ interface DeadLetterDeps {
   readonly lastReceive?: number;
   /** First wait after a failed raise, doubling per receive. @default RAISE_RETRY_BASE_SECONDS */
   readonly raiseRetrySeconds?: number;
+  /**
+   * The dead letters this instance archived (shared/pipeline/copyLedger.ts), keyed by
+   * `deadLetterIdentity`; the pending value is the alert state of a raise whose archive write
+   * failed. Absent: every dead letter is handled as new.
+   */
+  readonly ledger?: CopyLedger<AlertState>;
 }
 
 /** A record of a dead-letter queue that holds neither a dead letter nor a delivery message. */
@@ -110,14 +118,45 @@ const handleDeadLetter = async (record: SQSRecord, deps: DeadLetterDeps): Promis
     return;
   }
   const { deadLetter } = read;
-  if (deadLetter.event.event_kind === DLQ_EVENT_KIND) {
-    // A dead webhook.dlq delivery raises nothing: depth one, no loops.
-    await archive(deadLetter, ALERT_STATES.none, deps);
+  const identity = deadLetterIdentity(deadLetter);
+  const claim = deps.ledger?.claim(identity) ?? { kind: 'new' };
+  if (claim.kind === 'duplicate') {
+    // A second dead letter of one chain split in two: one archive entry, one alert.
+    deps.notify({
+      type: 'duplicate_dropped',
+      export: deadLetter.export,
+      auditId: deadLetter.event.audit_id,
+    });
     return;
   }
-  const raised = await raiseAlert(record, deadLetter, deps, now);
-  await archive(deadLetter, raised ? ALERT_STATES.raised : ALERT_STATES.notRaised, deps);
+  if (claim.kind === 'in_flight') throw new TwinInFlightError(record.messageId);
+  try {
+    // A dead webhook.dlq delivery raises nothing: depth one, no loops. A raise done before the
+    // archive write failed is not done twice.
+    const alert =
+      claim.kind === 'pending'
+        ? claim.value
+        : deadLetter.event.event_kind === DLQ_EVENT_KIND
+          ? ALERT_STATES.none
+          : (await raiseAlert(record, deadLetter, deps, now))
+            ? ALERT_STATES.raised
+            : ALERT_STATES.notRaised;
+    deps.ledger?.pending(identity, alert);
+    await archive(deadLetter, alert, deps);
+    deps.ledger?.settled(identity);
+  } catch (error) {
+    deps.ledger?.release(identity);
+    throw error;
+  }
 };
+
+/** The same dead letter is being handled by another invocation of this instance. */
+class TwinInFlightError extends Error {
+  constructor(messageId: string) {
+    super(`dead letter ${messageId}: a copy of it is being handled now; it comes back later`);
+    this.name = 'TwinInFlightError';
+  }
+}
 
 /** A raise that failed and will be tried again; the record stays on its queue. */
 class RaiseDeferredError extends Error {
@@ -245,4 +284,10 @@ const archiveUnreadable = async (
 };
 
 export type { DeadLetterDeps };
-export { handleDeadLetter, RaiseDeferredError, readDeadLetter, UnreadableDeadLetterError };
+export {
+  handleDeadLetter,
+  RaiseDeferredError,
+  readDeadLetter,
+  TwinInFlightError,
+  UnreadableDeadLetterError,
+};

@@ -35,13 +35,19 @@ import {
   announceTransition,
   retryPendingRaise,
 } from '../flowControl/exportPaused.js';
-import { DEAD_LETTER_REASONS, nextAttemptMessage, readDeliveryMessage } from '../messages/index.js';
+import {
+  copyIdentity,
+  DEAD_LETTER_REASONS,
+  nextAttemptMessage,
+  readDeliveryMessage,
+} from '../messages/index.js';
 import { batchElement } from './batchBody.js';
 import { preparationFailureOf } from './failures.js';
 import { groupsOf, requestForGroup } from './groups.js';
 import { type Settled, settle, settleMalformed } from './settle.js';
 import type {
   DeliveryDeps,
+  DeliveryLedger,
   DeliveryReport,
   InvocationClock,
   Item,
@@ -416,28 +422,117 @@ const deliverForExport = async (
     outcomes: new Map(),
     secretValues: [],
   };
+  const { fresh, claimed } = claimCopies(run, items);
   try {
-    await decideExport(run, items, clock);
+    await decideExport(run, fresh, clock);
   } catch (error) {
     // Unexpected: the records nothing was decided for stay on the queue (a delivered one may
     // then be sent again: at least once).
-    keepUndecided(run, items, error);
+    keepUndecided(run, fresh, error);
   }
-  return settle({
-    deps,
-    exportConfig,
-    queueUrl: run.queueUrl,
-    now,
-    secretValues: run.secretValues,
-    decided: items.map((item) => ({
-      item,
-      // Every phase decides for the records it stops; a record with none is a bug, kept.
-      outcome: run.outcomes.get(item.record.messageId) ?? {
-        kind: 'kept',
-        error: new Error(`no outcome was decided for message ${item.record.messageId}`),
-      },
-    })),
-  });
+  const decided = items.map((item) => ({
+    item,
+    // Every phase decides for the records it stops; a record with none is a bug, kept.
+    outcome: run.outcomes.get(item.record.messageId) ?? {
+      kind: 'kept' as const,
+      error: new Error(`no outcome was decided for message ${item.record.messageId}`),
+    },
+  }));
+  let settled: Settled;
+  try {
+    settled = await settle({
+      deps,
+      exportConfig,
+      queueUrl: run.queueUrl,
+      now,
+      secretValues: run.secretValues,
+      decided,
+    });
+  } catch (error) {
+    // Nothing is known about what was written: the copies come back and are handled anew.
+    for (const identity of claimed.values()) deps.ledger?.release(identity);
+    throw error;
+  }
+  recordCopies(deps.ledger, decided, claimed, settled);
+  return settled;
+};
+
+/**
+ * How long a copy waits, beyond its export's webhook timeout, while another invocation of this
+ * instance handles its twin: by then the twin's send has ended and its outcome is settled.
+ */
+const TWIN_MARGIN_SECONDS = 5;
+
+/**
+ * Asks the ledger about each copy before anything is sent: a duplicate of a settled step is
+ * dropped, a twin of a copy in flight waits, and a copy whose successor could not be written
+ * before replays the outcome decided then, without a second request. The rest are fresh.
+ */
+const claimCopies = (
+  run: ExportRun,
+  items: readonly Item[],
+): { fresh: Item[]; claimed: Map<string, string> } => {
+  const { ledger } = run.deps;
+  const claimed = new Map<string, string>();
+  if (ledger === undefined) return { fresh: [...items], claimed };
+  const fresh: Item[] = [];
+  for (const item of items) {
+    const identity = copyIdentity(item.message);
+    const claim = ledger.claim(identity);
+    switch (claim.kind) {
+      case 'duplicate':
+        decide(run, [item], { kind: 'duplicate' });
+        break;
+      case 'in_flight':
+        decide(run, [item], {
+          kind: 'deferred',
+          why: 'a copy of the same attempt is being delivered now',
+          seconds: run.exportConfig.webhook.timeout_seconds + TWIN_MARGIN_SECONDS,
+        });
+        break;
+      case 'pending':
+        claimed.set(item.record.messageId, identity);
+        decide(run, [item], claim.value);
+        break;
+      case 'new':
+        claimed.set(item.record.messageId, identity);
+        fresh.push(item);
+        break;
+    }
+  }
+  return { fresh, claimed };
+};
+
+/**
+ * Tells the ledger what became of each claimed copy: settled for good when it was delivered
+ * or its successor (next copy, dead letter) was written; pending when the request was made but
+ * the successor could not be written, so that the copy's return replays it; released otherwise.
+ */
+const recordCopies = (
+  ledger: DeliveryLedger | undefined,
+  decided: readonly { readonly item: Item; readonly outcome: Outcome }[],
+  claimed: ReadonlyMap<string, string>,
+  settled: Settled,
+): void => {
+  if (ledger === undefined) return;
+  const leftOnQueue = new Set(settled.failed);
+  for (const { item, outcome } of decided) {
+    const identity = claimed.get(item.record.messageId);
+    if (identity === undefined) continue;
+    switch (outcome.kind) {
+      case 'delivered':
+        ledger.settled(identity);
+        break;
+      case 'retry':
+      case 'dead':
+        if (leftOnQueue.has(item.record.messageId)) ledger.pending(identity, outcome);
+        else ledger.settled(identity);
+        break;
+      default:
+        // Deferred, held or kept: nothing settled, the copy comes back and is handled anew.
+        ledger.release(identity);
+    }
+  }
 };
 
 /**

@@ -126,6 +126,14 @@ const settle = async (run: DecidedRun): Promise<Settled> => {
     switch (outcome.kind) {
       case 'delivered':
         break;
+      case 'duplicate':
+        deps.notify({
+          type: 'duplicate_dropped',
+          export: exportConfig.name,
+          auditId: item.message.event.audit_id,
+          attempts: item.message.attempts,
+        });
+        break;
       case 'retry':
         retries.push({ item, outcome });
         break;

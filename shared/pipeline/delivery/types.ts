@@ -11,6 +11,7 @@ import type { PresetOptions } from '../../request/presets/index.js';
 import type { SecretResolver } from '../../secrets/resolvers.js';
 import type { QueueDirectory } from '../../sqs/queueNames.js';
 import type { HttpClient, OutgoingRequest, SendResult } from '../../transport/http.js';
+import type { CopyLedger } from '../copyLedger.js';
 import type { ExportGuards } from '../flowControl/exportGuards.js';
 import type { DeadLetterReason, DeliveryMessage } from '../messages/index.js';
 
@@ -44,7 +45,19 @@ interface DeliveryDeps {
   readonly guards?: ExportGuards;
   /** How presets are chosen; tests pass their own Slack hosts. @default production hosts */
   readonly presets?: PresetOptions;
+  /**
+   * The copies this instance settled (copyLedger.ts): a copy arriving again is dropped, and one
+   * whose successor could not be written replays it without sending again. Absent: every copy
+   * is handled as new.
+   */
+  readonly ledger?: DeliveryLedger;
 }
+
+/** What a delivery's replay after a failed write carries out: the retry or dead letter decided. */
+type UnwrittenOutcome = Extract<Outcome, { readonly kind: 'retry' | 'dead' }>;
+
+/** The delivery function's ledger of copies, keyed by `copyIdentity`. */
+type DeliveryLedger = CopyLedger<UnwrittenOutcome>;
 
 /** What the handler knows about its invocation's deadline. */
 interface InvocationClock {
@@ -75,6 +88,8 @@ interface PreparedItem extends Item {
  *   by a fresh copy when its receive budget runs low (pacing.ts).
  * - `kept`: left as it is, because something unexpected happened (`error`, which the handler
  *   logs); it comes back after the queue's visibility timeout.
+ * - `duplicate`: a copy of a step this instance already settled (the ledger); the record is
+ *   deleted without a request.
  */
 type Outcome =
   | { readonly kind: 'delivered' }
@@ -94,7 +109,8 @@ type Outcome =
     }
   | { readonly kind: 'deferred'; readonly why: string; readonly seconds: number }
   | { readonly kind: 'held'; readonly why: string; readonly seconds: number }
-  | { readonly kind: 'kept'; readonly error: unknown };
+  | { readonly kind: 'kept'; readonly error: unknown }
+  | { readonly kind: 'duplicate' };
 
 /** A record that could not be read as a delivery message. */
 interface MalformedRecord {
@@ -118,6 +134,7 @@ interface DeliveryReport {
 
 export type {
   DeliveryDeps,
+  DeliveryLedger,
   DeliveryReport,
   InvocationClock,
   Item,
@@ -125,4 +142,5 @@ export type {
   Outcome,
   PreparedItem,
   UnexpectedFailure,
+  UnwrittenOutcome,
 };

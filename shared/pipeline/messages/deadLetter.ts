@@ -69,9 +69,17 @@ const buildDeadLetter = (input: DeadLetterInput): DeadLetter => {
     ...(errorClass === undefined ? {} : { error_class: errorClass }),
     ...(snippet ? { response_snippet: snippet } : {}),
     dead_lettered_at: input.now.toISOString(),
+    ...(message.replayed_at === undefined ? {} : { replayed_at: message.replayed_at }),
     event: message.event,
   };
 };
+
+/**
+ * The identity of a dead letter: one per delivery and replay. Two dead letters with one
+ * identity come from one chain split in two; the archive keeps one and one alert is raised.
+ */
+const deadLetterIdentity = (deadLetter: DeadLetter): string =>
+  `${deadLetter.delivery_id}|${deadLetter.replayed_at ?? ''}`;
 
 /**
  * The archive message of a dead letter: the dead letter as JSON, with the attributes the CLI
@@ -93,4 +101,4 @@ const deadLetterMessage = (
 });
 
 export type { DeadLetterInput };
-export { buildDeadLetter, deadLetterMessage };
+export { buildDeadLetter, deadLetterIdentity, deadLetterMessage };

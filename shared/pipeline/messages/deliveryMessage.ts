@@ -59,20 +59,31 @@ const nextAttemptMessage = (
     ...(delaySeconds > SQS_LIMITS.maxDelaySeconds
       ? { not_before: new Date(now.getTime() + delaySeconds * 1000).toISOString() }
       : {}),
+    ...(message.replayed_at === undefined ? {} : { replayed_at: message.replayed_at }),
   };
 };
 
 /**
- * The fresh delivery message that replays a dead letter: attempts 0, the same delivery_id (so
- * receivers see the replay as the same delivery) and the same event.
+ * The identity of one copy of a delivery: its delivery_id, the attempts it carries and its
+ * replay. Two copies with one identity are the same step of the same chain: one of them is a
+ * duplicate (shared/pipeline/copyLedger.ts).
  */
-const replayMessage = (deadLetter: DeadLetter): DeliveryMessage => ({
+const copyIdentity = (message: DeliveryMessage): string =>
+  `${message.delivery_id}|${message.attempts}|${message.replayed_at ?? ''}`;
+
+/**
+ * The fresh delivery message that replays a dead letter: attempts 0, the same delivery_id (so
+ * receivers see the replay as the same delivery), the same event, and when it was replayed
+ * (a chain of its own).
+ */
+const replayMessage = (deadLetter: DeadLetter, now: Date): DeliveryMessage => ({
   v: MESSAGE_VERSION,
   delivery_id: deadLetter.delivery_id,
   export: deadLetter.export,
   event: deadLetter.event,
   attempts: 0,
+  replayed_at: now.toISOString(),
 });
 
 export type { AttemptOutcome };
-export { deliveryId, newDeliveryMessage, nextAttemptMessage, replayMessage };
+export { copyIdentity, deliveryId, newDeliveryMessage, nextAttemptMessage, replayMessage };

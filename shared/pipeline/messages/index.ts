@@ -16,9 +16,10 @@ export {
   RESPONSE_SNIPPET_BYTES,
 } from './constants.js';
 export type { DeadLetterInput } from './deadLetter.js';
-export { buildDeadLetter, deadLetterMessage } from './deadLetter.js';
+export { buildDeadLetter, deadLetterIdentity, deadLetterMessage } from './deadLetter.js';
 export type { AttemptOutcome } from './deliveryMessage.js';
 export {
+  copyIdentity,
   deliveryId,
   newDeliveryMessage,
   nextAttemptMessage,

@@ -73,6 +73,11 @@ const deliveryMessageSchema = z.object(
      * a message received before it is hidden again for the rest of the wait.
      */
     not_before: optionalString('not_before'),
+    /**
+     * When the CLI replayed this delivery from the archive; carried by every copy after it, so
+     * a replay is a chain of its own, never taken for a duplicate of the first one.
+     */
+    replayed_at: optionalString('replayed_at'),
   },
   { error: PROBLEMS.notObject },
 );
@@ -99,6 +104,8 @@ const deadLetterSchema = z.object(
     kind: z.literal(MESSAGE_KINDS.deadLetter, { error: PROBLEMS.notDeadLetter }),
     ...failureFields,
     dead_lettered_at: z.string({ error: PROBLEMS.noDeadLetteredAt }),
+    /** The replay of the delivery that died, when it was one (see the delivery message). */
+    replayed_at: optionalString('replayed_at'),
     event: auditEvent(PROBLEMS.noEvent),
   },
   { error: PROBLEMS.notObject },

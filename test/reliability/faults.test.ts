@@ -1,0 +1,354 @@
+/**
+ * Faults of our own infrastructure (issue 16), injected case by case into a stage built from
+ * the project's own handler factories: SSM that throttles and hangs, SQS calls that fail before
+ * or after SQS applies them, deletes that are lost, records received twice, visibility that
+ * ends mid-request, invocations out of time, raises refused past the redrive limit, poison
+ * messages. Every case asserts that nothing is lost, and the requests, dead letters and alerts
+ * that docs/reliability.md promises for it. The table there is this file's table.
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { type EmbeddedSqsServer, localSqsClient, startEmbeddedSqs } from '../../local/sqsServer.js';
+import type { AuditEvent } from '../../shared/events/auditEvent.js';
+import { deliveryId, newDeliveryMessage } from '../../shared/pipeline/messages/index.js';
+import { auditEvents } from '../helpers/pipeline.js';
+import type { ReceiverBehaviour } from '../helpers/receivers.js';
+import { type Collected, EXPORT, type FaultStage, startFaultStage, TOKEN } from './faultStage.js';
+import { reliabilityScale } from './helpers.js';
+
+const scale = reliabilityScale();
+const MAX_ATTEMPTS = 3;
+const SETTLE_TIMEOUT_MS = 90_000;
+
+/** What the receiver does with every request. */
+type ReceiverMode = 'accepts' | 'refuses' | 'slow-then-accepts';
+
+interface FaultCase {
+  readonly name: string;
+  readonly receiver: ReceiverMode;
+  readonly lastReceive?: number;
+  /** Injects the fault before the events are pushed. */
+  readonly inject: (stage: FaultStage) => void;
+  /** What is promised per event: requests the receiver got, dead letters, raised alerts. */
+  readonly expect: {
+    readonly requests: number;
+    readonly deadLetters: number;
+    readonly alerts: number;
+    /** The `alert` attribute of the dead letter, when there is one. */
+    readonly alert?: 'raised' | 'not_raised';
+  };
+  /** The notice that shows the fault was met and handled (so a case cannot pass vacuously). */
+  readonly handledBy: string;
+}
+
+const toDeliveryQueue = (stage: FaultStage) => (input: Record<string, unknown>) =>
+  input.QueueUrl === stage.queues.delivery(EXPORT);
+const toDeadLetterQueue = (stage: FaultStage) => (input: Record<string, unknown>) =>
+  input.QueueUrl === stage.queues.deliveryDlq(EXPORT);
+const toIngestQueue = (stage: FaultStage) => (input: Record<string, unknown>) =>
+  input.QueueUrl === stage.queues.ingest;
+const toArchive = (stage: FaultStage) => (input: Record<string, unknown>) =>
+  input.QueueUrl === stage.queues.deadLetters;
+
+const delivered = { requests: 1, deadLetters: 0, alerts: 0 } as const;
+const exhausted = { requests: MAX_ATTEMPTS, deadLetters: 1, alerts: 1, alert: 'raised' } as const;
+
+/** The table of docs/reliability.md, "Faults of our own infrastructure". */
+const CASES: readonly FaultCase[] = [
+  {
+    name: 'SSM throttles the first lookups',
+    receiver: 'accepts',
+    inject: (stage) => stage.ssm.failNext('throttle', 4),
+    expect: delivered,
+    handledBy: 'deferred',
+  },
+  {
+    name: 'SSM hangs (no answer at all)',
+    receiver: 'accepts',
+    inject: (stage) => stage.ssm.failNext('hang', 2),
+    expect: delivered,
+    handledBy: 'deferred',
+  },
+  {
+    name: 'SSM fails with an internal error',
+    receiver: 'accepts',
+    inject: (stage) => stage.ssm.failNext('internal-error', 4),
+    expect: delivered,
+    handledBy: 'deferred',
+  },
+  {
+    name: 'the retry write is refused (not applied)',
+    receiver: 'refuses',
+    inject: (stage) =>
+      stage.faults.add({
+        command: 'SendMessageBatchCommand',
+        when: toDeliveryQueue(stage),
+        timing: 'before',
+        times: 1,
+      }),
+    expect: exhausted,
+    handledBy: 'retry_scheduled',
+  },
+  {
+    name: 'the retry write is applied but reported as failed',
+    receiver: 'refuses',
+    inject: (stage) =>
+      stage.faults.add({
+        command: 'SendMessageBatchCommand',
+        when: toDeliveryQueue(stage),
+        timing: 'after',
+        times: 1,
+      }),
+    expect: exhausted,
+    handledBy: 'duplicate_dropped',
+  },
+  {
+    name: 'the dead-letter write is applied but reported as failed',
+    receiver: 'refuses',
+    inject: (stage) =>
+      stage.faults.add({
+        command: 'SendMessageBatchCommand',
+        when: toDeadLetterQueue(stage),
+        timing: 'after',
+        times: 1,
+      }),
+    expect: exhausted,
+    handledBy: 'duplicate_dropped',
+  },
+  {
+    name: 'deletes of settled records are lost (delivered)',
+    receiver: 'accepts',
+    inject: (stage) => {
+      stage.eventSource.lostDeletes = scale.faultEvents;
+    },
+    expect: delivered,
+    handledBy: 'duplicate_dropped',
+  },
+  {
+    name: 'deletes of settled records are lost (retried)',
+    receiver: 'refuses',
+    inject: (stage) => {
+      stage.eventSource.lostDeletes = scale.faultEvents * 2;
+    },
+    expect: exhausted,
+    handledBy: 'duplicate_dropped',
+  },
+  {
+    name: 'the same records are received twice at once',
+    receiver: 'refuses',
+    inject: (stage) => {
+      stage.eventSource.twinInvocations = 2;
+    },
+    expect: exhausted,
+    // The twin waits while the first is in flight; the first's delete then removes both.
+    handledBy: 'deferred',
+  },
+  {
+    name: 'visibility ends while the request is in flight',
+    receiver: 'slow-then-accepts',
+    inject: () => undefined,
+    expect: delivered,
+    handledBy: 'duplicate_dropped',
+  },
+  {
+    name: 'an invocation starts with too little time left',
+    receiver: 'accepts',
+    inject: (stage) => {
+      stage.eventSource.shortInvocations = 1;
+    },
+    expect: delivered,
+    handledBy: 'deferred',
+  },
+  {
+    name: 'the webhook.dlq raise is refused a few times',
+    receiver: 'refuses',
+    inject: (stage) =>
+      stage.faults.add({
+        command: 'SendMessageCommand',
+        when: toIngestQueue(stage),
+        timing: 'before',
+        times: 2,
+      }),
+    expect: exhausted,
+    handledBy: 'dlq_event_raised',
+  },
+  {
+    name: 'the webhook.dlq raise is refused past the redrive limit',
+    receiver: 'refuses',
+    lastReceive: 3,
+    inject: (stage) =>
+      stage.faults.add({
+        command: 'SendMessageCommand',
+        when: toIngestQueue(stage),
+        timing: 'before',
+      }),
+    expect: { requests: MAX_ATTEMPTS, deadLetters: 1, alerts: 0, alert: 'not_raised' },
+    handledBy: 'alert_not_raised',
+  },
+  {
+    name: 'the archive write fails after the raise',
+    receiver: 'refuses',
+    inject: (stage) =>
+      stage.faults.add({
+        command: 'SendMessageCommand',
+        when: toArchive(stage),
+        timing: 'before',
+        times: 1,
+      }),
+    expect: exhausted,
+    handledBy: 'dead_letter_archived',
+  },
+];
+
+const behaviourOf =
+  (mode: ReceiverMode) =>
+  (index: number): ReceiverBehaviour => {
+    if (mode === 'refuses') return { status: 500, body: 'receiver down' };
+    // Longer than the stage's visibility timeout (3 s): the record reappears mid-request.
+    if (mode === 'slow-then-accepts' && index === 0) return { status: 200, delayMs: 4_500 };
+    return { status: 200 };
+  };
+
+/** Per event: what reached the receiver, the archive and the ingest queue. */
+const tally = (stage: FaultStage, events: readonly AuditEvent[], collected: Collected) =>
+  events.map((event) => {
+    const id = deliveryId(event.audit_id, EXPORT);
+    const requests = stage.receiver.requests.filter(
+      (request) => request.headers['idempotency-key'] === id,
+    );
+    const letters = collected.archive.filter((entry) => entry.deadLetter?.delivery_id === id);
+    return {
+      requests: requests.length,
+      withToken: requests.every((request) => request.headers.authorization === `Bearer ${TOKEN}`),
+      deadLetters: letters.length,
+      attemptsCounted: letters[0]?.deadLetter?.attempts,
+      alert: letters[0]?.attributes.alert,
+      alerts: collected.raised.filter(
+        (raised) => raised.audit_id === `${event.audit_id}:dlq:${EXPORT}`,
+      ).length,
+    };
+  });
+
+describe('Faults of our own infrastructure', () => {
+  let server: EmbeddedSqsServer;
+  let sqs: SQSClient;
+  let stageCounter = 0;
+
+  beforeAll(async () => {
+    server = await startEmbeddedSqs();
+    sqs = localSqsClient(server.endpoint);
+  });
+
+  afterAll(async () => {
+    sqs.destroy();
+    await server.stop();
+  });
+
+  it.each(CASES.map((fault) => [fault.name, fault] as const))(
+    '%s: nothing lost, the promised requests, dead letters and alerts',
+    async (_name, fault) => {
+      // Prepare
+      stageCounter += 1;
+      const stage = await startFaultStage({
+        sqs,
+        endpoint: server.endpoint,
+        stage: `fault${stageCounter}`,
+        maxAttempts: MAX_ATTEMPTS,
+        receiver: behaviourOf(fault.receiver),
+        ...(fault.lastReceive === undefined ? {} : { lastReceive: fault.lastReceive }),
+      });
+      try {
+        fault.inject(stage);
+        const events = auditEvents(scale.faultEvents);
+
+        // Act
+        await stage.push(events);
+        await stage.settle(SETTLE_TIMEOUT_MS);
+        const collected = await stage.collect();
+
+        // Assess
+        const perEvent = tally(stage, events, collected);
+        const lost = perEvent.filter((entry) =>
+          fault.expect.deadLetters === 0 ? entry.requests === 0 : entry.deadLetters === 0,
+        );
+        expect(lost).toEqual([]);
+        for (const entry of perEvent) {
+          expect(entry).toEqual({
+            requests: fault.expect.requests,
+            withToken: true,
+            deadLetters: fault.expect.deadLetters,
+            // The dead letter counts the requests the receiver really got.
+            attemptsCounted: fault.expect.deadLetters === 0 ? undefined : fault.expect.requests,
+            alert: fault.expect.alert,
+            alerts: fault.expect.alerts,
+          });
+        }
+        expect(stage.notices.map((notice) => notice.type)).toContain(fault.handledBy);
+        const count = (type: string) =>
+          stage.notices.filter((notice) => notice.type === type).length;
+        // The row of docs/reliability.md, "Faults of our own infrastructure".
+        console.log(
+          `| ${fault.name} | ${events.length} | ${stage.receiver.requests.length} | ${collected.archive.length} | ${collected.raised.length} | ${count('duplicate_dropped')} | ${count('deferred')} | ${lost.length} |`,
+        );
+      } finally {
+        await stage.close();
+      }
+    },
+  );
+
+  it('keeps poison messages whole, with the first reader reason, detail and message id', async () => {
+    // Prepare
+    stageCounter += 1;
+    const stage = await startFaultStage({
+      sqs,
+      endpoint: server.endpoint,
+      stage: `fault${stageCounter}`,
+      maxAttempts: MAX_ATTEMPTS,
+      receiver: behaviourOf('accepts'),
+    });
+    try {
+      const [event] = auditEvents(1) as [AuditEvent];
+      const message = newDeliveryMessage(event, EXPORT);
+      const bodies = [
+        JSON.stringify({ ...message, v: 7 }),
+        JSON.stringify({ ...message, attempts: undefined }),
+        '{"not json',
+      ];
+
+      // Act
+      const ids = await stage.pushRaw(bodies);
+      await stage.settle(SETTLE_TIMEOUT_MS);
+      const { archive, raised } = await stage.collect();
+
+      // Assess
+      expect(stage.receiver.requests).toHaveLength(0);
+      expect(raised).toEqual([]);
+      const kept = archive.map((entry) => ({ body: entry.body, ...entry.attributes }));
+      expect(kept).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            body: bodies[0],
+            reason: 'malformed',
+            detail: 'unknown message version 7',
+            source_message_id: ids[0],
+            export: EXPORT,
+          }),
+          expect.objectContaining({
+            body: bodies[1],
+            reason: 'malformed',
+            detail: 'the message has no attempt count',
+            source_message_id: ids[1],
+          }),
+          expect.objectContaining({
+            body: bodies[2],
+            reason: 'malformed',
+            detail: 'the message body is not JSON',
+            source_message_id: ids[2],
+          }),
+        ]),
+      );
+      expect(kept).toHaveLength(3);
+    } finally {
+      await stage.close();
+    }
+  });
+});
