@@ -4,7 +4,7 @@
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html).
  *
  * Every export costs 9 resources (two queues and their TLS-only policies, two event source
- * mappings, three alarms) on top of about 34 for the stage. Up to
+ * mappings, three alarms) on top of about 35 for the stage. Up to
  * {@link SINGLE_STACK_MAX_EXPORTS} exports everything stays in one template, exactly as before
  * (same logical ids). Above that, each export's resources live in one of
  * {@link EXPORT_GROUP_COUNT} nested stacks, picked by a hash of the export name, so that adding
@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { ObservabilityConfig } from '../config/types.js';
 
-/** Exports a stage keeps in one template (34 + 9 × 50 = 484 resources, with an alarm topic). */
+/** Exports a stage keeps in one template (35 + 9 × 50 = 485 resources, with an alarm topic). */
 const SINGLE_STACK_MAX_EXPORTS = 50;
 
 /** Nested stacks the exports of a large stage are spread over. */

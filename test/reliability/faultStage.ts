@@ -136,6 +136,8 @@ const recordOf = (message: Message, queueArn: string): SQSRecord => ({
 });
 
 const silentObservability = (functionName: string) => {
+  // Powertools Metrics would print EMF records to stdout at every invocation.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const logger = new Logger({ serviceName: functionName, logLevel: 'SILENT' });
   return createObservability({
     functionName,
