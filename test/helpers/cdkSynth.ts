@@ -2,7 +2,7 @@
  * `cdk synth` as a user runs it (the CDK CLI, cdk.json's app through `npx tsx`, esbuild bundling
  * on this machine), as a child process without AWS credentials or instance metadata, so a
  * synth that would reach for an account fails here instead of passing on a developer's laptop.
- * The approach of test/infra/app.test.ts, for suites that need the synthesized output.
+ * Used by test/infra/app.test.ts and the artifacts suite.
  */
 import { spawn } from 'node:child_process';
 import { delimiter, dirname, join } from 'node:path';
@@ -37,28 +37,18 @@ const synthEnvironment = (extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
 };
 
 /**
- * Runs `cdk synth -c <key>=<value>... -o <outdir>` from the repository root.
+ * Runs a command from the repository root with {@link synthEnvironment} plus `env`.
  *
  * @example
- * const synth = await cdkSynth(outdir, { stage: 'ci', config: 'config/examples/routing.yaml' });
- * expect(synth.code).toBe(0);
+ * const run = await runOffline(process.execPath, ['-e', 'console.log(1)']);
  */
-const cdkSynth = (
-  outdir: string,
-  context: Readonly<Record<string, string>>,
+const runOffline = (
+  command: string,
+  args: readonly string[],
   env: NodeJS.ProcessEnv = {},
 ): Promise<SynthRun> =>
   new Promise<SynthRun>((resolve, reject) => {
-    const args = [
-      CDK_CLI,
-      'synth',
-      ...Object.entries(context).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
-      '-o',
-      outdir,
-      '--no-notices',
-      '--quiet',
-    ];
-    const child = spawn(process.execPath, args, {
+    const child = spawn(command, args, {
       cwd: REPO_ROOT,
       env: synthEnvironment(env),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -75,5 +65,31 @@ const cdkSynth = (
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 
+/**
+ * Runs `cdk synth -c <key>=<value>... -o <outdir>` from the repository root.
+ *
+ * @example
+ * const synth = await cdkSynth(outdir, { stage: 'ci', config: 'config/examples/routing.yaml' });
+ * expect(synth.code).toBe(0);
+ */
+const cdkSynth = (
+  outdir: string,
+  context: Readonly<Record<string, string>>,
+  env: NodeJS.ProcessEnv = {},
+): Promise<SynthRun> =>
+  runOffline(
+    process.execPath,
+    [
+      CDK_CLI,
+      'synth',
+      ...Object.entries(context).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
+      '-o',
+      outdir,
+      '--no-notices',
+      '--quiet',
+    ],
+    env,
+  );
+
 export type { SynthRun };
-export { cdkSynth };
+export { cdkSynth, runOffline };

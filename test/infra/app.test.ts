@@ -1,74 +1,17 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { runValidate } from '../../cli/validate.js';
 import { runtimeConfigJson } from '../../infra/runtimeConfigFile.js';
 import { loadConfigFile } from '../../shared/config/index.js';
+import { cdkSynth, runOffline } from '../helpers/cdkSynth.js';
 import { REPO_ROOT } from './stackFactory.js';
 
-const CDK_CLI = join(REPO_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
 const SLOW_MS = 180_000;
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a command from the repository root without AWS credentials or instance metadata. */
-const run = (command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) =>
-  new Promise<Run>((resolve, reject) => {
-    const base = { ...process.env };
-    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
-      delete base[name];
-    }
-    delete base.AWS_PROFILE;
-    const child = spawn(command, args, {
-      cwd: REPO_ROOT,
-      env: {
-        ...base,
-        AWS_EC2_METADATA_DISABLED: 'true',
-        CDK_DISABLE_CLI_TELEMETRY: 'true',
-        // The app runs through `npx tsx`: this Node.js and the project's binaries first.
-        PATH: [join(REPO_ROOT, 'node_modules', '.bin'), dirname(process.execPath), base.PATH].join(
-          delimiter,
-        ),
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-
-/** `cdk synth` as a user runs it, into `outdir`. */
-const cdkSynth = (outdir: string, context: Record<string, string>, env: NodeJS.ProcessEnv = {}) =>
-  run(
-    process.execPath,
-    [
-      CDK_CLI,
-      'synth',
-      ...Object.entries(context).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
-      '-o',
-      outdir,
-      '--no-notices',
-      '--quiet',
-    ],
-    env,
-  );
 
 /** Imports a bundle in a fresh Node.js and calls its handler with an empty batch. */
 const invokeBundle = (assetDir: string) =>
-  run(
+  runOffline(
     process.execPath,
     [
       '--enable-source-maps',
