@@ -20,6 +20,7 @@ import {
   benchEvent,
   benchSecrets,
   deliveryRecords,
+  RoundLedger,
   silentObservability,
 } from '../harness/fixtures.js';
 import { alternateRounds } from '../harness/rounds.js';
@@ -45,7 +46,11 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
   const config = await benchConfig([{ kind: 'pagerduty', url: 'http://127.0.0.1:9' }]);
   const queues = queueDirectory('http://127.0.0.1:9/000000000000/', BENCH_STAGE);
   const observability = silentObservability('delivery');
+  // Both sides carry a ledger, emptied whenever the cycle of batches starts over, so that the
+  // records stay new deliveries and only the wrapper differs.
+  const ledger = new RoundLedger();
   const deps = {
+    ledger,
     sqs: nullSqs,
     queues,
     exports: exportsByName(config),
@@ -74,7 +79,10 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
   };
   const loop = async (side: keyof typeof sides, count: number) => {
     let failed = 0;
-    for (let i = 0; i < count; i++) failed += await sides[side](batches[i % batches.length] ?? []);
+    for (let i = 0; i < count; i++) {
+      if (i % batches.length === 0) ledger.forget();
+      failed += await sides[side](batches[i % batches.length] ?? []);
+    }
     return failed;
   };
 

@@ -27,6 +27,7 @@ import {
   countSqsCommands,
   deliveryRecords,
   queueArnOf,
+  RoundLedger,
   silentObservability,
 } from './fixtures.js';
 
@@ -70,6 +71,7 @@ const deliveryRig = async (options: {
   const sqs = localSqsClient(options.endpoint);
   const sqsCommands = countSqsCommands(sqs);
   const exports = exportsByName(config);
+  const ledger = new RoundLedger();
   const handler = createDeliveryHandler({
     sqs,
     queues,
@@ -78,6 +80,7 @@ const deliveryRig = async (options: {
     secrets: benchSecrets(),
     exportOfQueueArn: exportLocator(config, BENCH_STAGE),
     observability: options.observability ?? silentObservability('delivery'),
+    ledger,
   });
   const timeoutMs = deliveryFunctionTimeoutSeconds(config) * 1000;
   const rig: DeliveryRig = {
@@ -96,6 +99,8 @@ const deliveryRig = async (options: {
       return chunk(deliveryRecords(events, exportName, arn), BATCH_SIZE);
     },
     run: async (batches) => {
+      // Each run replays the same records: new deliveries to the ledger, as fresh events are.
+      ledger.forget();
       let failed = 0;
       for (const batch of batches) {
         const context = lambdaContext({ functionName: 'delivery', timeoutMs });

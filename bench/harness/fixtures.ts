@@ -18,6 +18,8 @@ import {
   createObservability,
   METRICS_NAMESPACE,
 } from '../../shared/observability/observability.js';
+import { CopyLedger } from '../../shared/pipeline/copyLedger.js';
+import type { UnwrittenOutcome } from '../../shared/pipeline/delivery/types.js';
 import { newDeliveryMessage } from '../../shared/pipeline/messages/index.js';
 import { EnvSecretResolver } from '../../shared/secrets/resolvers.js';
 
@@ -196,6 +198,37 @@ const silentObservability = (functionName: string) => {
   });
 };
 
+/**
+ * The delivery ledger of a benchmark handler, emptied at the start of each round. A round
+ * replays the same pre-built records; without this the handler's ledger would drop every record
+ * after the first round as a duplicate it already delivered, and measure nothing. Within a round
+ * the ledger does its production work (a claim and a settle per record), so its cost is counted.
+ */
+class RoundLedger extends CopyLedger<UnwrittenOutcome> {
+  #round = new CopyLedger<UnwrittenOutcome>();
+
+  /** Starts a round: every record is new again. */
+  forget(): void {
+    this.#round = new CopyLedger<UnwrittenOutcome>();
+  }
+
+  override claim(identity: string) {
+    return this.#round.claim(identity);
+  }
+
+  override settled(identity: string): void {
+    this.#round.settled(identity);
+  }
+
+  override pending(identity: string, value: UnwrittenOutcome): void {
+    this.#round.pending(identity, value);
+  }
+
+  override release(identity: string): void {
+    this.#round.release(identity);
+  }
+}
+
 /** SQS commands sent through a client, by command name (e.g. `ReceiveMessageCommand`). */
 type CommandCounts = Record<string, number>;
 
@@ -235,6 +268,7 @@ export {
   deliveryRecords,
   mixedExports,
   queueArnOf,
+  RoundLedger,
   silentObservability,
   totalCommands,
 };
