@@ -1,8 +1,9 @@
 /**
- * `push`: puts audit events onto a stage's ingest queue, as a producer would. Every event is
+ * `push`: puts audit events onto a stage's ingest queue, as a producer should. Every event is
  * validated first, the way the ingest function validates it: invalid ones are reported with
- * their line (or array item) and not sent; the valid ones go out with SendMessageBatch, one
- * event per message.
+ * their line (or array item) and not sent; the valid ones are packed, in order, into JSON arrays
+ * up to SQS's message size (and the ingest's 1,000 events per message) and sent 10 messages per
+ * SendMessageBatch, so the ingest queue's receives and deletes are shared by many events.
  */
 import { readFile } from 'node:fs/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -12,11 +13,12 @@ import {
   type AuditEvent,
   formatEventProblems,
   MAX_EVENT_BYTES,
+  MAX_EVENTS_PER_MESSAGE,
   validateEvent,
 } from '../shared/events/auditEvent.js';
 import { BYTE_ORDER_MARK, parseEventJson } from '../shared/events/eventJson.js';
 import { assertStageName, queueNames, StageNameError } from '../shared/sqs/queueNames.js';
-import { sendMessages } from '../shared/sqs/queues.js';
+import { type FailedPackedSend, sendPacked } from '../shared/sqs/queues.js';
 import { type CliOutput, consoleOutput, EXIT_CODES, type ExitCode } from './io.js';
 import { describeSqsError, QueueLookupError, queueUrlByName, sqsTarget } from './sqsTarget.js';
 
@@ -132,6 +134,13 @@ interface PushDeps {
 
 const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
 
+/** Where the events of a packed message were: `line 3`, or `line 3 to line 40 (30 events)`. */
+const whereAll = (events: readonly FoundEvent[], failure: FailedPackedSend): string => {
+  const [first = '', ...rest] = failure.items.map((item) => events[item]?.where ?? '');
+  const last = rest.at(-1);
+  return last === undefined ? first : `${first} to ${last} (${plural(rest.length + 1, 'event')})`;
+};
+
 /**
  * Validates and pushes the events of a file (or stdin). Exit codes: 0 every event sent; 1 some
  * were invalid (not sent) or refused by SQS; 2 usage (unreadable file, a bad --endpoint or
@@ -200,11 +209,21 @@ const runPush = async (
       output.err(error.message);
       return EXIT_CODES.usage;
     }
-    const outcome = await sendMessages(
+    const outcome = await sendPacked(
       target.sqs,
       queueUrl,
-      events.map((found, index) => ({ id: String(index), body: JSON.stringify(found.event) })),
+      events.map((found) => ({
+        name: `audit_id ${found.event.audit_id}`,
+        json: JSON.stringify(found.event),
+      })),
+      { maxItems: MAX_EVENTS_PER_MESSAGE },
     );
+    if (!outcome.ok) {
+      // Not after validation (an event is at most MAX_EVENT_BYTES); named all the same.
+      const where = events[outcome.item]?.where ?? 'an event';
+      output.err(`${name}: ${where}: ${outcome.message}; nothing sent`);
+      return EXIT_CODES.failed;
+    }
     const sent = outcome.sent.length;
     const [firstFailure] = outcome.failed;
     if (sent === 0 && firstFailure?.requestError !== undefined) {
@@ -213,15 +232,16 @@ const runPush = async (
       return EXIT_CODES.usage;
     }
     for (const failure of outcome.failed) {
-      const where = events[Number(failure.id)]?.where ?? `event ${failure.id}`;
+      const where = whereAll(events, failure);
       output.err(
         failure.requestError === undefined
           ? `${name}: ${where}: refused by SQS (${failure.code}): ${failure.message}`
           : `${name}: ${where}: not sent: ${describeSqsError(failure.requestError, target)}`,
       );
     }
+    const refused = events.length - sent;
     output.out(
-      `pushed ${sent} of ${plural(total, 'event')} to ${queueUrl} (${invalid.length} invalid, ${outcome.failed.length} refused)`,
+      `pushed ${sent} of ${plural(total, 'event')} to ${queueUrl} (${invalid.length} invalid, ${refused} refused)`,
     );
     return sent === total ? EXIT_CODES.ok : EXIT_CODES.failed;
   } finally {

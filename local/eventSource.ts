@@ -17,11 +17,21 @@
  *
  * Batch size, batching window, concurrency and function timeout come from the stage topology
  * (`shared/sqs/topology.ts`, through {@link EventSourceMapping.fromTopology}), the same
- * description the CDK stack deploys. Pollers scale with the backlog as Lambda's do: one long
- * poll while the queue is idle, one more per receive that finds records, up to the
- * concurrency. What it does not reproduce: Lambda scaling a mapping without
- * `MaximumConcurrency` beyond {@link UNLIMITED_POLLERS}, the function's memory (the handler
- * runs in this process), and throttles.
+ * description the CDK stack deploys.
+ *
+ * Polling is Lambda's: long polls of {@link LAMBDA_POLL_WAIT_SECONDS} (SQS's longest wait) for
+ * up to 10 records, so an idle queue costs 3 receives a minute. Pollers scale with the backlog:
+ * one while the queue is idle, one more per receive that finds records, up to the concurrency.
+ * They invoke side by side but take turns to receive: one receive of a mapping waits on the
+ * server at a time. The embedded server answers every waiting receive of a queue when a message
+ * arrives, and those that lose the race come back empty; SQS keeps a waiting receive open until
+ * a message is there for it. Taking turns keeps the emulator's empty receives to what SQS would
+ * answer. Stopping ({@link EventSourceMapping.stopAll}) aborts the receives that wait, once no
+ * invocation can send them a record, rather than waiting out their long polls.
+ *
+ * What it does not reproduce: Lambda scaling a mapping without `MaximumConcurrency` beyond
+ * {@link UNLIMITED_POLLERS}, the function's memory (the handler runs in this process), and
+ * throttles.
  */
 import {
   DeleteMessageBatchCommand,
@@ -51,6 +61,24 @@ import { lineageOf, mergeLineages, propagateLineage, runWithLineage } from './li
  */
 const UNLIMITED_POLLERS = 2;
 
+/**
+ * Long-poll wait of Lambda's SQS pollers: Lambda says it "uses long polling" without the wait;
+ * this is the longest SQS allows, which makes an idle queue cheapest.
+ */
+const LAMBDA_POLL_WAIT_SECONDS = 20;
+
+/** SQS's longest `WaitTimeSeconds`. */
+const MAX_WAIT_SECONDS = 20;
+
+/**
+ * Longest wait of a receive that gathers records for a batching window. Such a receive is not
+ * aborted when stopping (its batch is then invoked, and may send), so it ends on its own soon.
+ */
+const GATHER_WAIT_SECONDS = 1;
+
+/** How often stopping looks whether the mappings are done. */
+const STOP_CHECK_MS = 10;
+
 /** A Lambda handler for SQS events with partial batch responses. */
 type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 
@@ -73,7 +101,7 @@ interface EventSourceOptions {
   readonly maxConcurrency?: number;
   /** The function timeout; an invocation past it counts as failed. @default 30000 */
   readonly functionTimeoutMs?: number;
-  /** Long-poll wait per receive. @default 1 */
+  /** Long-poll wait per receive, 0-20. @default {@link LAMBDA_POLL_WAIT_SECONDS} */
   readonly waitTimeSeconds?: number;
   readonly region?: string;
   /** Called after each invocation, for logs and counters. */
@@ -217,9 +245,16 @@ class EventSourceMapping {
   };
   readonly #options: Required<Omit<EventSourceOptions, 'onInvocation' | 'maxConcurrency'>> &
     Pick<EventSourceOptions, 'onInvocation' | 'maxConcurrency'>;
-  readonly #abort = new AbortController();
+  /** Aborts the receive that waits for a first record; see {@link EventSourceMapping.stopAll}. */
+  readonly #abortWaiting = new AbortController();
+  /** Set by {@link EventSourceMapping.stopAll}: no poller takes a new turn to receive. */
+  #stopping = false;
   /** Running pollers; each removes itself when it ends. */
   readonly #pollers = new Set<Promise<void>>();
+  /** A poller holds the turn to receive: it is waiting on the server or gathering a batch. */
+  #receiving = false;
+  /** The poller holding the turn waits for a first record and holds none. */
+  #waiting = false;
   #queueArn: string | undefined;
 
   constructor(options: EventSourceOptions) {
@@ -227,7 +262,7 @@ class EventSourceMapping {
       batchSize: 10,
       maxBatchingWindowMs: 0,
       functionTimeoutMs: 30_000,
-      waitTimeSeconds: 1,
+      waitTimeSeconds: LAMBDA_POLL_WAIT_SECONDS,
       region: 'us-east-1',
       recursiveLoop: RECURSIVE_LOOP.terminate,
       ...options,
@@ -268,20 +303,50 @@ class EventSourceMapping {
 
   /**
    * Starts polling with one poller; more join while records are waiting, up to one per
-   * concurrent invocation (see {@link EventSourceSettings.pollers}), and leave when their
-   * receive finds nothing. An idle mapping so holds one long poll, not `maxConcurrency` of
-   * them: with hundreds of exports, thousands of idle long polls starved the sends (socket
-   * pool at capacity) and delayed a first delivery by seconds.
+   * concurrent invocation (see {@link EventSourceSettings.pollers}), and leave when they are
+   * done invoking and another poller holds the turn to receive. An idle mapping so holds one
+   * long poll, not `maxConcurrency` of them: with hundreds of exports, thousands of idle long
+   * polls starved the sends (socket pool at capacity) and delayed a first delivery by seconds.
    */
   start(): void {
     if (this.#pollers.size > 0) return;
-    this.#addPoller(true);
+    this.#addPoller();
   }
 
-  /** Stops polling; resolves when every in-flight invocation (and received batch) is done. */
+  /** Stops polling, as {@link EventSourceMapping.stopAll} does for one mapping. */
   async stop(): Promise<void> {
-    this.#abort.abort();
-    while (this.#pollers.size > 0) await Promise.all([...this.#pollers]);
+    await EventSourceMapping.stopAll([this]);
+  }
+
+  /**
+   * Stops mappings; resolves when every in-flight invocation (and received batch) is done.
+   * First no mapping takes a new turn to receive, and invocations finish: a receive already
+   * waiting stays open, since one function's invocation may send records to another's queue
+   * (fan-out, retries, dead letters), and those are still handled. Once no mapping has been
+   * busy for two checks in a row, the receives still waiting are aborted rather than waited out
+   * (up to 20 s). The server may still hand such an abandoned receive a record that becomes
+   * visible before its wait ends; that record comes back after its visibility timeout, as on
+   * SQS when a client gives up on a long poll. Everywhere here, the server stops next.
+   *
+   * @example
+   * await EventSourceMapping.stopAll(pipeline.mappings);
+   */
+  static async stopAll(mappings: readonly EventSourceMapping[]): Promise<void> {
+    for (const mapping of mappings) mapping.#stopping = true;
+    // A receive's answer may be on its way when the last invocation ends: look twice.
+    for (let quietChecks = 0; quietChecks < 2; ) {
+      await new Promise((resolve) => setTimeout(resolve, STOP_CHECK_MS));
+      quietChecks = mappings.some((mapping) => mapping.#busy) ? 0 : quietChecks + 1;
+    }
+    for (const mapping of mappings) mapping.#abortWaiting.abort();
+    for (const mapping of mappings) {
+      while (mapping.#pollers.size > 0) await Promise.all([...mapping.#pollers]);
+    }
+  }
+
+  /** An invocation runs, or a batch is being gathered: records may still come or go. */
+  get #busy(): boolean {
+    return this.#pollers.size > (this.#waiting ? 1 : 0);
   }
 
   /** Pollers running now, for tests and reports: 1 when idle, up to `settings.pollers`. */
@@ -289,8 +354,8 @@ class EventSourceMapping {
     return this.#pollers.size;
   }
 
-  #addPoller(lead: boolean): void {
-    const poller: Promise<void> = this.#poll(lead).finally(() => this.#pollers.delete(poller));
+  #addPoller(): void {
+    const poller: Promise<void> = this.#poll().finally(() => this.#pollers.delete(poller));
     this.#pollers.add(poller);
   }
 
@@ -307,67 +372,94 @@ class EventSourceMapping {
     return this.#queueArn;
   }
 
-  /** The lead poller runs until stopped; the others leave at their first empty receive. */
-  async #poll(lead: boolean): Promise<void> {
-    const signal = this.#abort.signal;
-    while (!signal.aborted) {
-      let messages: Message[];
-      try {
-        // Not aborted from outside: a receive cut short could leave messages the server has
-        // already handed out invisible until their timeout. A long poll ends within seconds.
-        messages = await this.#receive(this.#options.batchSize, this.#options.waitTimeSeconds);
-      } catch {
-        if (signal.aborted) return;
-        // The server is briefly unreachable: back off a little instead of spinning.
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        continue;
-      }
-      if (messages.length === 0) {
-        if (lead) continue;
-        return;
-      }
-      // Records are waiting: another poller joins, up to the mapping's concurrency.
-      if (this.#pollers.size < this.settings.pollers && !signal.aborted) this.#addPoller(false);
-      messages = await this.#fill(messages);
+  /**
+   * Receives while no other poller does, and invokes with what it got; leaves when it finds
+   * another poller receiving. A poller with a batch hands the turn on, to a poller that joins
+   * (up to the mapping's concurrency) or to the first that finishes invoking.
+   */
+  async #poll(): Promise<void> {
+    while (!this.#stopping && !this.#receiving) {
+      const batch = await this.#nextBatch();
+      if (batch.length === 0) continue;
+      // Records are waiting: another poller joins to receive, up to the mapping's concurrency.
+      if (this.#pollers.size < this.settings.pollers && !this.#stopping) this.#addPoller();
       // Received is in flight: a batch that arrives while stopping is still handled, so that
       // stopping leaves nothing invisible behind.
-      if (messages.length > 0) await this.#invoke(messages);
+      await this.#invoke(batch);
+    }
+  }
+
+  /**
+   * Holds the turn to receive for one batch: a long poll, then the batching window. Empty
+   * when the poll found nothing or failed.
+   */
+  async #nextBatch(): Promise<Message[]> {
+    this.#receiving = true;
+    this.#waiting = true;
+    try {
+      const first = await this.#receive(
+        this.#options.batchSize,
+        this.#options.waitTimeSeconds,
+        this.#abortWaiting.signal,
+      );
+      this.#waiting = false;
+      return first.length === 0 ? first : await this.#fill(first);
+    } catch {
+      this.#waiting = false;
+      // Stopped (the receive was aborted), or the server is briefly unreachable: back off a
+      // little instead of spinning.
+      if (!this.#stopping) await new Promise((resolve) => setTimeout(resolve, 200));
+      return [];
+    } finally {
+      this.#receiving = false;
     }
   }
 
   /** One receive of up to `wanted` records (SQS hands out at most 10 at a time). */
-  async #receive(wanted: number, waitTimeSeconds: number): Promise<Message[]> {
+  async #receive(
+    wanted: number,
+    waitTimeSeconds: number,
+    abortSignal?: AbortSignal,
+  ): Promise<Message[]> {
     const response = await this.#options.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: this.#options.queueUrl,
-        MaxNumberOfMessages: Math.min(wanted, 10),
-        WaitTimeSeconds: waitTimeSeconds,
+        MaxNumberOfMessages: Math.min(wanted, SQS_LIMITS.entriesPerBatch),
+        WaitTimeSeconds: Math.min(waitTimeSeconds, MAX_WAIT_SECONDS),
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
+      abortSignal ? { abortSignal } : {},
     );
     return response.Messages ?? [];
   }
 
-  /** The batching window: gathers more records until the batch is full or the window ends. */
+  /**
+   * The batching window: gathers more records until the batch is full or the window ends. It
+   * long-polls in whole seconds (at most {@link GATHER_WAIT_SECONDS} each) while a whole second
+   * of the window is left; the rest of a second it sleeps through, then takes what arrived with
+   * one short poll. The window so lasts its length, with at most one empty receive at its end.
+   * Stopping ends the gathering.
+   */
   async #fill(first: Message[]): Promise<Message[]> {
     const { batchSize, maxBatchingWindowMs } = this.#options;
     const messages = [...first];
     const deadline = Date.now() + maxBatchingWindowMs;
-    while (messages.length < batchSize && !this.#abort.signal.aborted) {
+    while (messages.length < batchSize && !this.#stopping) {
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0) break;
-      let more: Message[];
+      const lastPart = remainingMs < 1000;
+      if (lastPart) await new Promise((resolve) => setTimeout(resolve, remainingMs));
+      const waitSeconds = lastPart
+        ? 0
+        : Math.min(Math.floor(remainingMs / 1000), GATHER_WAIT_SECONDS);
       try {
-        more = await this.#receive(batchSize - messages.length, Math.floor(remainingMs / 1000));
+        messages.push(...(await this.#receive(batchSize - messages.length, waitSeconds)));
       } catch {
+        // The server failed: invoke with what was gathered.
         break;
       }
-      messages.push(...more);
-      // A short poll (under a second left) that found nothing: pause instead of spinning.
-      if (more.length === 0 && remainingMs < 1000) {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(100, remainingMs)));
-      }
+      if (lastPart) break;
     }
     return messages;
   }
@@ -520,4 +612,10 @@ export type {
   SqsBatchHandler,
   TopologyMappingOptions,
 };
-export { EventSourceMapping, topologyOptions, toSqsEvent, UNLIMITED_POLLERS };
+export {
+  EventSourceMapping,
+  LAMBDA_POLL_WAIT_SECONDS,
+  topologyOptions,
+  toSqsEvent,
+  UNLIMITED_POLLERS,
+};

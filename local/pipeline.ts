@@ -39,7 +39,12 @@ import {
 } from '../shared/sqs/queueNames.js';
 import { type QueueTopology, type StageTopology, stageTopology } from '../shared/sqs/topology.js';
 import { defaultHttpClient, type HttpClient } from '../shared/transport/http.js';
-import { EventSourceMapping, type InvocationOutcome, type SqsBatchHandler } from './eventSource.js';
+import {
+  EventSourceMapping,
+  type InvocationOutcome,
+  LAMBDA_POLL_WAIT_SECONDS,
+  type SqsBatchHandler,
+} from './eventSource.js';
 
 interface LocalPipelineOptions {
   readonly sqs: SQSClient;
@@ -66,7 +71,7 @@ interface LocalPipelineOptions {
    * quickly.
    */
   readonly visibilityTimeoutSeconds?: number;
-  /** Long-poll wait of the event sources. @default 1 */
+  /** Long-poll wait of the event sources, 0-20 s. @default {@link LAMBDA_POLL_WAIT_SECONDS} */
   readonly pollWaitSeconds?: number;
   /** Concurrency of each delivery event source instead of the export's `max_concurrency`. */
   readonly deliveryConcurrency?: number;
@@ -260,7 +265,7 @@ class LocalPipeline {
     const exportOfQueueArn = exportLocator(config, stage);
     const common = {
       sqs,
-      waitTimeSeconds: options.pollWaitSeconds ?? 1,
+      waitTimeSeconds: options.pollWaitSeconds ?? LAMBDA_POLL_WAIT_SECONDS,
       ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),
     };
     const ingest = createIngestHandler({
@@ -312,9 +317,12 @@ class LocalPipeline {
     return new LocalPipeline(topology, queues, mappings);
   }
 
-  /** Stops polling; in-flight invocations finish first, unfinished records stay queued. */
+  /**
+   * Stops polling; in-flight invocations finish first, unfinished records stay queued. The
+   * mappings stop together: one function sends to another's queue until its invocations end.
+   */
   async stop(): Promise<void> {
-    await Promise.all(this.mappings.map((mapping) => mapping.stop()));
+    await EventSourceMapping.stopAll(this.mappings);
   }
 }
 

@@ -8,10 +8,10 @@ import { parseEnv } from 'node:util';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { configVariableNames } from '../shared/config/index.js';
 import type { ObservabilityConfig } from '../shared/config/types.js';
-import type { AuditEvent } from '../shared/events/auditEvent.js';
+import { type AuditEvent, MAX_EVENTS_PER_MESSAGE } from '../shared/events/auditEvent.js';
 import { combineSinks, type NoticeSink } from '../shared/observability/notices.js';
 import { EnvSecretResolver } from '../shared/secrets/resolvers.js';
-import { sendMessages } from '../shared/sqs/queues.js';
+import { sendPacked } from '../shared/sqs/queues.js';
 import { createHttpClient } from '../shared/transport/http.js';
 import { guardedConnector } from '../shared/transport/networkGuard.js';
 import { consoleSink } from './consoleSink.js';
@@ -68,7 +68,7 @@ interface LocalStack {
   readonly endpoint: string;
   readonly ingestQueueUrl: string;
   readonly sqs: SQSClient;
-  /** Pushes events onto the ingest queue, as a producer would (arrays of up to 50). */
+  /** Pushes events onto the ingest queue, as a producer should (packed into JSON arrays). */
   push(events: readonly AuditEvent[]): Promise<void>;
   /** Stops polling (in-flight deliveries finish), then the server. */
   stop(): Promise<void>;
@@ -118,15 +118,16 @@ const startLocalStack = async (options: LocalStackOptions): Promise<LocalStack> 
     ingestQueueUrl: pipeline.queues.ingest,
     sqs,
     push: async (events) => {
-      const bodies: string[] = [];
-      for (let i = 0; i < events.length; i += 50) {
-        bodies.push(JSON.stringify(events.slice(i, i + 50)));
-      }
-      const outcome = await sendMessages(
+      const outcome = await sendPacked(
         sqs,
         pipeline.queues.ingest,
-        bodies.map((body, index) => ({ id: String(index), body })),
+        events.map((event) => ({
+          name: `audit_id ${event.audit_id}`,
+          json: JSON.stringify(event),
+        })),
+        { maxItems: MAX_EVENTS_PER_MESSAGE },
       );
+      if (!outcome.ok) throw new Error(outcome.message);
       if (outcome.failed.length > 0) {
         throw new Error(`the ingest queue refused ${outcome.failed.length} message(s)`);
       }

@@ -1,8 +1,9 @@
 /**
  * Figure 1: the delivery handler (middy + Powertools + the per-record delivery step) fed
  * pre-built batches of 10, against a bare loop that sends the same prepared requests with the
- * same undici client settings, 10 in flight, to the same receiver. Rounds alternate so that a
- * slow spell of the machine hits both sides.
+ * same HTTP client (shared/transport/http.ts, Node.js's `http` module with a keep-alive agent),
+ * 10 in flight, to the same receiver. Rounds alternate so that a slow spell of the machine hits
+ * both sides.
  */
 import { createHttpClient } from '../../shared/transport/http.js';
 import { megabytes, num, times } from '../format.js';
@@ -73,7 +74,7 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
           figure: '1',
           name: 'Delivery efficiency (seed PagerDuty template)',
           measured: `${num(handlerRate)} req/s (handler, batches of 10)`,
-          baseline: `${num(bareRate)} req/s (bare undici loop, 10 in flight)`,
+          baseline: `${num(bareRate)} req/s (bare loop, same HTTP client, 10 in flight)`,
           result: `${times(ratio)} (CPU ${times(sides.handler.cpuMedian / sides.bare.cpuMedian)})`,
           value: ratio,
           goal: `>= ${num(GOAL, 2)}x`,

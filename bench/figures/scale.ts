@@ -27,8 +27,6 @@ import type { BenchSettings } from '../settings.js';
 
 const EXPORTS = 3;
 const WARM_UP_EVENTS = 300;
-/** Lambda's SQS pollers long-poll with the longest wait SQS allows. */
-const POLL_WAIT_SECONDS = 20;
 const TIMEOUT_MS = 120_000;
 
 const PRODUCERS = [
@@ -57,7 +55,6 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
       stage: BENCH_STAGE,
       secrets: benchSecrets(),
       http,
-      pollWaitSeconds: POLL_WAIT_SECONDS,
     });
     const { queues } = pipeline;
     const deliveryQueues = new Set(config.exports.map((exp) => queues.delivery(exp.name)));

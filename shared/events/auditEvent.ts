@@ -37,6 +37,14 @@ type EventValidation = { ok: true; event: AuditEvent } | { ok: false; problems: 
  */
 const MAX_EVENT_BYTES = 200 * 1024;
 
+/**
+ * Most items one ingest message may hold (a JSON array of events). Each invalid item becomes a
+ * parked message of its own, so without a cap one 256 KiB body of 100,000 numbers would take
+ * 10,000 SendMessageBatch calls: far past the function timeout, retried, and parked again on
+ * every retry. The ingest parks a larger array whole instead; producers pack at most this many.
+ */
+const MAX_EVENTS_PER_MESSAGE = 1_000;
+
 /** Deepest accepted nesting of objects and arrays; deeper input is rejected, not recursed. */
 const MAX_EVENT_DEPTH = 32;
 
@@ -180,6 +188,7 @@ export {
   isSeverity,
   MAX_EVENT_BYTES,
   MAX_EVENT_DEPTH,
+  MAX_EVENTS_PER_MESSAGE,
   SEVERITIES,
   severityRank,
   validateEvent,

@@ -14,6 +14,7 @@ import {
   type AuditEvent,
   formatEventProblems,
   MAX_EVENT_BYTES,
+  MAX_EVENTS_PER_MESSAGE,
   validateEvent,
 } from '../events/auditEvent.js';
 import { parseEventJson } from '../events/eventJson.js';
@@ -33,14 +34,6 @@ const PARK_REASONS = {
   tooLarge: 'too_large',
   tooManyEvents: 'too_many_events',
 } as const;
-
-/**
- * Most items one message may hold. Each invalid item becomes a parked message of its own, so
- * without a cap one 256 KiB body of 100,000 numbers would take 10,000 SendMessageBatch calls:
- * far past the function timeout, retried, and parked again on every retry. A larger array is
- * parked whole instead.
- */
-const MAX_EVENTS_PER_MESSAGE = 1_000;
 
 interface FanOutDeps {
   readonly sqs: SQSClient;
@@ -308,4 +301,4 @@ const fanOut = async (records: readonly SQSRecord[], deps: FanOutDeps): Promise<
 };
 
 export type { FanOutDeps, FanOutResult };
-export { fanOut, MAX_EVENTS_PER_MESSAGE, PARK_REASONS, unwrapDelivery };
+export { fanOut, PARK_REASONS, unwrapDelivery };

@@ -4,8 +4,9 @@
  * its `${VAR}`s resolved), so whatever validate accepts can be sent.
  *
  * RFC 9110 also tolerates bytes 0x80-0xFF (`obs-text`), but a JavaScript string is not bytes:
- * undici sends `é` (U+00E9) as the single Latin-1 byte 0xE9, which receivers read as garbage or
- * refuse, and refuses characters above U+00FF outright. ASCII is the only safe set.
+ * Node.js's HTTP client (shared/transport/http.ts) sends `é` (U+00E9) as the single Latin-1 byte
+ * 0xE9, which receivers read as garbage or refuse, and refuses characters above U+00FF outright.
+ * ASCII is the only safe set.
  */
 import { SecretsError } from '../secrets/errors.js';
 import { findVariableReferences } from './variables.js';

@@ -165,6 +165,138 @@ const sendMessages = async (
   return { sent, failed };
 };
 
+/** An item to pack into a JSON-array message (an audit event, for producers). */
+interface PackItem {
+  /** Names the item in an error, e.g. `audit_id ae_01JC3Z…`. */
+  readonly name: string;
+  /** The item as JSON text. */
+  readonly json: string;
+}
+
+/** How full a packed message may get. */
+interface PackLimits {
+  /** Body bytes of one message. @default SQS_LIMITS.messageBytes */
+  readonly maxBytes?: number;
+  /** Items of one message (the ingest takes arrays of up to 1,000 events). @default no limit */
+  readonly maxItems?: number;
+}
+
+/** One packed message: its body, and the indexes of its items in the input, in order. */
+interface PackedMessage {
+  readonly body: string;
+  readonly items: readonly number[];
+}
+
+/** The messages that hold every item, or the first item no message can hold. */
+type PackResult =
+  | { readonly ok: true; readonly messages: readonly PackedMessage[] }
+  | {
+      readonly ok: false;
+      /** Index of the item in the input. */
+      readonly item: number;
+      /** What is wrong and what to do, naming the item. */
+      readonly message: string;
+    };
+
+/** Body bytes of `count` items of `itemBytes` bytes in all: one alone, or a JSON array. */
+const packedBytes = (count: number, itemBytes: number): number =>
+  count === 1 ? itemBytes : itemBytes + count + 1; // `[`, `]` and a comma between items
+
+const packedBody = (texts: readonly string[]): string =>
+  texts.length === 1 ? (texts[0] ?? '') : `[${texts.join(',')}]`;
+
+/**
+ * Packs items, in order, into as few message bodies as the limits allow: each a JSON array of
+ * items, or the item itself when a message holds only one (the ingest reads both). Fewer,
+ * fuller messages are what makes a producer cheap: the ingest queue's receive and delete are
+ * shared by every event of a message.
+ *
+ * @example
+ * packJsonArrays(events.map((event) => ({ name: event.audit_id, json: JSON.stringify(event) })));
+ * // { ok: true, messages: [{ body: '[{…},{…}]', items: [0, 1] }] }
+ */
+const packJsonArrays = (items: readonly PackItem[], limits: PackLimits = {}): PackResult => {
+  const maxBytes = limits.maxBytes ?? SQS_LIMITS.messageBytes;
+  const maxItems = limits.maxItems ?? Number.POSITIVE_INFINITY;
+  const messages: PackedMessage[] = [];
+  let texts: string[] = [];
+  let indexes: number[] = [];
+  let itemBytes = 0;
+  const close = () => {
+    if (indexes.length === 0) return;
+    messages.push({ body: packedBody(texts), items: indexes });
+    texts = [];
+    indexes = [];
+    itemBytes = 0;
+  };
+  for (const [index, item] of items.entries()) {
+    const bytes = Buffer.byteLength(item.json, 'utf8');
+    if (bytes > maxBytes) {
+      return {
+        ok: false,
+        item: index,
+        message: `${item.name} is ${bytes} bytes as JSON, more than the ${maxBytes} one message holds: it cannot be sent; make it smaller or leave it out`,
+      };
+    }
+    const full =
+      indexes.length >= maxItems || packedBytes(indexes.length + 1, itemBytes + bytes) > maxBytes;
+    if (full) close();
+    texts.push(item.json);
+    indexes.push(index);
+    itemBytes += bytes;
+  }
+  close();
+  return { ok: true, messages };
+};
+
+/** A packed message SQS did not take: the indexes of its items, and why. */
+interface FailedPackedSend extends Omit<FailedSend, 'id'> {
+  readonly items: readonly number[];
+}
+
+/** Items sent packed, by index into the input, or why nothing was sent. */
+type PackedSendOutcome =
+  | {
+      readonly ok: true;
+      readonly sent: readonly number[];
+      readonly failed: readonly FailedPackedSend[];
+      /** Messages the items were packed into. */
+      readonly messages: number;
+    }
+  | Extract<PackResult, { ok: false }>;
+
+/**
+ * Packs items into JSON-array messages ({@link packJsonArrays}) and sends them with
+ * {@link sendMessages}: up to 10 messages per `SendMessageBatch` within its payload limit.
+ * Sends nothing when an item is too large for any message. What SQS refuses is reported per
+ * message, with the items it held.
+ *
+ * @example
+ * const outcome = await sendPacked(sqs, ingestUrl, items, { maxItems: MAX_EVENTS_PER_MESSAGE });
+ * if (!outcome.ok) console.error(outcome.message);
+ */
+const sendPacked = async (
+  sqs: SQSClient,
+  queueUrl: string,
+  items: readonly PackItem[],
+  limits: PackLimits = {},
+): Promise<PackedSendOutcome> => {
+  const packed = packJsonArrays(items, limits);
+  if (!packed.ok) return packed;
+  const itemsOf = (id: string): readonly number[] => packed.messages[Number(id)]?.items ?? [];
+  const outcome = await sendMessages(
+    sqs,
+    queueUrl,
+    packed.messages.map((message, index) => ({ id: String(index), body: message.body })),
+  );
+  return {
+    ok: true,
+    sent: outcome.sent.flatMap(itemsOf),
+    failed: outcome.failed.map(({ id, ...failure }) => ({ ...failure, items: itemsOf(id) })),
+    messages: packed.messages.length,
+  };
+};
+
 /** Sends one message; for the rare single sends (a dead letter, a re-enqueue). Throws on failure. */
 const sendMessage = async (
   sqs: SQSClient,
@@ -197,13 +329,25 @@ const changeVisibility = async (
   );
 };
 
-export type { FailedSend, OutgoingMessage, SendOutcome };
+export type {
+  FailedPackedSend,
+  FailedSend,
+  OutgoingMessage,
+  PackedMessage,
+  PackedSendOutcome,
+  PackItem,
+  PackLimits,
+  PackResult,
+  SendOutcome,
+};
 export {
   changeVisibility,
   chunkForBatches,
   messageBytes,
+  packJsonArrays,
   SQS_LIMITS,
   sendMessage,
   sendMessages,
+  sendPacked,
   sqsText,
 };

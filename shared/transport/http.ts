@@ -3,8 +3,15 @@
  * a capped body snippet and an error class. Never throws for an HTTP status or a transport
  * failure, so the delivery pipeline can treat a failed attempt as data (see `retry.ts`).
  */
+import {
+  type ClientRequest,
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+} from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
-import { Agent, type Dispatcher } from 'undici';
 import type { HttpMethod } from '../config/types.js';
 import { parseRetryAfter } from './retry.js';
 
@@ -28,7 +35,7 @@ const ERROR_CLASSES = {
   dns: 'dns',
   tls: 'tls',
   invalidUrl: 'invalid_url',
-  /** undici refused to build the request (e.g. a resolved header value with CR/LF). */
+  /** Node.js refused to build the request (e.g. a resolved header value with CR/LF). */
   invalidRequest: 'invalid_request',
   /** The SSRF guard refused the address (private, loopback, metadata...). */
   blockedAddress: 'blocked_address',
@@ -72,6 +79,20 @@ interface HttpClient {
   close(): Promise<void>;
 }
 
+/**
+ * How a client opens connections. Node.js calls `lookup` for a host name only, never for a
+ * host written as an IP address, so an address rule needs both halves.
+ */
+interface ConnectOptions {
+  /** Resolves a host name for each new connection; `dns.lookup` when absent. */
+  readonly lookup?: LookupFunction;
+  /**
+   * Judges a host written as an IP address (no lookup sees it): an error refuses the request
+   * before any connection, and is classified like any transport error.
+   */
+  readonly checkLiteralAddress?: (address: string) => Error | undefined;
+}
+
 /** Options of {@link createHttpClient}. */
 interface HttpClientOptions {
   /**
@@ -90,34 +111,24 @@ interface HttpClientOptions {
    * @default 4000
    */
   readonly keepAliveTimeoutMs?: number;
-  /** undici connector options, e.g. a `lookup` that refuses private addresses. */
-  readonly connect?: Agent.Options['connect'];
+  /** How connections are opened, e.g. the SSRF guard's (`guardedConnector()`). */
+  readonly connect?: ConnectOptions;
 }
 
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 4_000;
 
-const TIMEOUT_CODES = new Set([
-  'ETIMEDOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-]);
-const RESET_CODES = new Set([
-  'ECONNRESET',
-  'EPIPE',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
-]);
+const TIMEOUT_CODES = new Set(['ETIMEDOUT']);
+/** A receiver that closes without answering surfaces as ECONNRESET ("socket hang up"). */
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);
+/** Node.js's own refusals while building a request: bad header name or value, method, path. */
 const INVALID_REQUEST_CODES = new Set([
-  'UND_ERR_INVALID_ARG',
-  'UND_ERR_NOT_SUPPORTED',
-  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
   'ERR_INVALID_URL',
   'ERR_INVALID_HTTP_TOKEN',
   'ERR_INVALID_CHAR',
+  'ERR_UNESCAPED_CHARACTERS',
+  'ERR_HTTP_CONTENT_LENGTH_MISMATCH',
 ]);
 /** TLS codes without a `CERT_` / `ERR_TLS_` / `ERR_SSL_` prefix (OpenSSL verify results, EPROTO). */
 const TLS_CODES = new Set([
@@ -157,7 +168,7 @@ const collectCodes = (error: unknown, depth = 0): string[] => {
 };
 
 /**
- * Maps a transport error from undici or Node.js to an {@link ErrorClass} and the code that
+ * Maps a transport error from Node.js to an {@link ErrorClass} and the code that
  * decided it. Looks at codes only, never at messages: messages carry host names and addresses.
  *
  * @example
@@ -213,9 +224,17 @@ const describeFailure = (errorClass: ErrorClass, code: string | undefined, timeo
   return code === undefined ? text : `${text} (${code})`;
 };
 
-type ParsedTarget = { origin: string; path: string } | { invalid: string };
+interface Target {
+  readonly secure: boolean;
+  /** Without the brackets of an IPv6 literal, as `http.request` wants it. */
+  readonly hostname: string;
+  /** Empty for the scheme's default port. */
+  readonly port: string;
+  readonly path: string;
+}
+type ParsedTarget = Target | { invalid: string };
 
-/** Splits the URL for undici, refusing what it would mishandle; messages omit the URL itself. */
+/** Splits the URL for `http.request`, refusing what it would mishandle; messages omit the URL. */
 const parseTarget = (url: string): ParsedTarget => {
   let parsed: URL;
   try {
@@ -227,17 +246,28 @@ const parseTarget = (url: string): ParsedTarget => {
     return { invalid: `URL scheme must be http or https, not ${parsed.protocol.slice(0, 16)}` };
   }
   if (parsed.username !== '' || parsed.password !== '') {
-    // undici would silently drop user:password@; say so rather than send unauthenticated.
+    // Credentials belong in a header the export names, where masking and validation see them.
     return { invalid: 'URL must not carry user:password@; send an Authorization header instead' };
   }
-  return { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+  return {
+    secure: parsed.protocol === 'https:',
+    hostname: parsed.hostname.replace(/^\[|\]$/g, ''),
+    port: parsed.port,
+    path: `${parsed.pathname}${parsed.search}`,
+  };
 };
 
-const flattenHeaders = (headers: Dispatcher.ResponseData['headers']): Record<string, string> => {
+/**
+ * Every response header, names in lower case, repeated ones (`set-cookie` included) joined with
+ * `, `. Read from `rawHeaders`, which is cheaper than Node.js's lazily built `headersDistinct`.
+ */
+const flattenHeaders = (response: IncomingMessage): Record<string, string> => {
   const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  const raw = response.rawHeaders;
+  for (let index = 0; index + 1 < raw.length; index += 2) {
+    const name = (raw[index] ?? '').toLowerCase();
+    const value = raw[index + 1] ?? '';
+    flat[name] = Object.hasOwn(flat, name) ? `${flat[name]}, ${value}` : value;
   }
   return flat;
 };
@@ -249,43 +279,124 @@ interface CappedBody {
 }
 
 /**
- * Reads at most `maxBytes` of a body, then destroys the stream (which drops the connection),
+ * Reads at most `maxBytes` of a body, then destroys the response (which drops the connection),
  * so an endless body costs at most one chunk beyond the cap. A multi-byte character cut by the
- * cap is dropped rather than rendered as U+FFFD.
+ * cap is dropped rather than rendered as U+FFFD. Listeners rather than `for await`: a webhook
+ * answer is one chunk, and the async iterator costs more than reading it.
  */
-const readCapped = async (body: AsyncIterable<Buffer>, maxBytes: number): Promise<CappedBody> => {
-  const decoder = new StringDecoder('utf8');
-  let text = '';
-  let received = 0;
-  try {
-    for await (const chunk of body) {
+const readCapped = (response: IncomingMessage, maxBytes: number): Promise<CappedBody> =>
+  new Promise((resolve) => {
+    const decoder = new StringDecoder('utf8');
+    let text = '';
+    let received = 0;
+    response.on('data', (chunk: Buffer) => {
       const room = maxBytes - received;
       if (chunk.length > room) {
         text += decoder.write(chunk.subarray(0, room));
-        // Leaving the loop destroys the stream: undici closes that connection.
-        return { text, truncated: true };
+        received = maxBytes;
+        response.destroy();
+        resolve({ text, truncated: true });
+        return;
       }
       text += decoder.write(chunk);
       received += chunk.length;
-    }
-  } catch (error) {
-    return { text, truncated: true, error };
-  }
-  return { text, truncated: false };
-};
+    });
+    response.on('end', () => resolve({ text, truncated: false }));
+    // A timeout or a reset while reading destroys the response with the cause.
+    response.on('error', (error) => resolve({ text, truncated: true, error }));
+    // Closed without `end` or an error: the body did not arrive whole.
+    response.on('close', () => resolve({ text, truncated: !response.complete }));
+  });
 
 const elapsedSince = (startedAt: number): number => Math.round(performance.now() - startedAt);
 
+/** The keep-alive pools of one client and what it checks before using them. */
+interface ClientPools {
+  readonly http: HttpAgent;
+  readonly https: HttpsAgent;
+  readonly maxBodyBytes: number;
+  readonly checkLiteralAddress: ConnectOptions['checkLiteralAddress'];
+}
+
+/** A result for an attempt that got no response. */
+const failedAttempt = (
+  startedAt: number,
+  failure: { errorClass: ErrorClass; code?: string | undefined },
+  timeoutMs: number,
+): SendResult => ({
+  latencyMs: elapsedSince(startedAt),
+  bodySnippet: '',
+  bodyTruncated: false,
+  errorClass: failure.errorClass,
+  errorMessage: describeFailure(failure.errorClass, failure.code, timeoutMs),
+});
+
+/** One request on its way. */
+interface Exchange {
+  /** Resolves with the response head; rejects with the transport error. */
+  readonly head: Promise<IncomingMessage>;
+  /**
+   * Ends the exchange where it is: rejects `head` if it has not arrived (also while the request
+   * waits for a pooled connection, where destroying the request alone reports nothing until a
+   * connection frees up) and destroys the request, its socket and a body being read.
+   */
+  cut(reason: Error): void;
+}
+
 /**
- * Sends one request with `client` and turns every outcome into a {@link SendResult}.
- * The timeout covers the whole attempt (queueing, connect, headers, body) through one
- * AbortSignal; undici's own headers/body timeouts are set to the same budget as a backstop.
+ * Sends the request over the pool of its scheme. Node.js throws for an invalid header name or
+ * value: that is returned as the error, before anything is sent.
  */
-const sendWith = async (
-  agent: Agent,
-  maxBodyBytes: number,
+const startExchange = (
+  pools: ClientPools,
+  target: Target,
   request: OutgoingRequest,
-): Promise<SendResult> => {
+): Exchange | { error: unknown } => {
+  // Bytes, not a string: Node.js writes a string body in one piece with the head, encoding
+  // both as UTF-8, but a head on its own as Latin-1. One rule for header values, whatever the body.
+  const body = Buffer.from(request.body, 'utf8');
+  let resolveHead: (response: IncomingMessage) => void = () => undefined;
+  let rejectHead: (error: unknown) => void = () => undefined;
+  const head = new Promise<IncomingMessage>((resolve, reject) => {
+    resolveHead = resolve;
+    rejectHead = reject;
+  });
+  let outgoing: ClientRequest;
+  try {
+    outgoing = (target.secure ? httpsRequest : httpRequest)(
+      {
+        agent: target.secure ? pools.https : pools.http,
+        hostname: target.hostname,
+        ...(target.port === '' ? {} : { port: Number(target.port) }),
+        path: target.path,
+        method: request.method,
+        // Last, so it replaces any spelling of it in the request's headers: the body decides.
+        headers: { ...request.headers, 'content-length': String(body.length) },
+      },
+      resolveHead,
+    );
+  } catch (error) {
+    return { error };
+  }
+  // Stays attached after the head arrived: an error while the body is read (the timeout
+  // cutting it) reaches the body reader, and this listener keeps it from being unhandled.
+  outgoing.on('error', rejectHead);
+  outgoing.end(body);
+  return {
+    head,
+    cut: (reason) => {
+      rejectHead(reason);
+      outgoing.destroy(reason);
+    },
+  };
+};
+
+/**
+ * Sends one request over `pools` and turns every outcome into a {@link SendResult}.
+ * The timeout covers the whole attempt (waiting for a pooled connection, connect, headers,
+ * body): when it fires it cuts the exchange, wherever it is.
+ */
+const sendWith = async (pools: ClientPools, request: OutgoingRequest): Promise<SendResult> => {
   const startedAt = performance.now();
   const timeoutMs = Math.max(1, Math.ceil(request.timeoutMs));
   const target = parseTarget(request.url);
@@ -298,48 +409,43 @@ const sendWith = async (
       errorMessage: target.invalid,
     };
   }
+  // No lookup runs for a host written as an IP address, so a guard judges it here instead.
+  if (isIP(target.hostname) !== 0) {
+    const refusal = pools.checkLiteralAddress?.(target.hostname);
+    if (refusal !== undefined) {
+      return failedAttempt(startedAt, classifyTransportError(refusal), timeoutMs);
+    }
+  }
 
-  const abort = new AbortController();
+  const exchange = startExchange(pools, target, request);
+  if ('error' in exchange) {
+    return failedAttempt(startedAt, classifyTransportError(exchange.error), timeoutMs);
+  }
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    abort.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError'));
+    exchange.cut(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError'));
   }, timeoutMs);
 
   try {
-    let response: Dispatcher.ResponseData;
+    let response: IncomingMessage;
     try {
-      response = await agent.request({
-        origin: target.origin,
-        path: target.path,
-        method: request.method,
-        headers: { ...request.headers },
-        body: request.body,
-        signal: abort.signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
+      response = await exchange.head;
     } catch (error) {
-      const { errorClass, code } = timedOut
-        ? { errorClass: ERROR_CLASSES.timeout, code: undefined }
+      const failure = timedOut
+        ? { errorClass: ERROR_CLASSES.timeout }
         : classifyTransportError(error);
-      return {
-        latencyMs: elapsedSince(startedAt),
-        bodySnippet: '',
-        bodyTruncated: false,
-        errorClass,
-        errorMessage: describeFailure(errorClass, code, timeoutMs),
-      };
+      return failedAttempt(startedAt, failure, timeoutMs);
     }
 
-    const body = await readCapped(response.body, maxBodyBytes);
-    const status = response.statusCode;
-    const headers = flattenHeaders(response.headers);
+    const body = await readCapped(response, pools.maxBodyBytes);
+    const status = response.statusCode ?? 0;
+    const headers = flattenHeaders(response);
     const retryAfterSeconds = parseRetryAfter(headers['retry-after'], Date.now());
     const isSuccess = status >= 200 && status <= 299;
 
     let errorMessage: string | undefined;
-    if (body.error !== undefined) {
+    if (body.truncated && (body.error !== undefined || timedOut)) {
       const cut = timedOut
         ? { errorClass: ERROR_CLASSES.timeout, code: undefined }
         : classifyTransportError(body.error);
@@ -366,9 +472,10 @@ const sendWith = async (
 };
 
 /**
- * Creates an HTTP client with its own keep-alive connection pool. Redirects are never followed
- * (a 3xx comes back as a result), and HTTP/2 is not negotiated: HTTP/1.1 keep-alive is the
- * well-trodden path in undici, and a webhook is one small request at a time.
+ * Creates an HTTP client with its own keep-alive connection pools (`node:http` and
+ * `node:https` agents; Node.js's own client keeps the Lambda bundle small, see figure 6 of
+ * docs/performance.md). Redirects are never followed (a 3xx comes back as a result), and the
+ * protocol is HTTP/1.1: a webhook is one small request at a time.
  *
  * @example
  * const client = createHttpClient({ maxBodyBytes: 16 * 1024 });
@@ -383,18 +490,36 @@ const sendWith = async (
  * await client.close();
  */
 const createHttpClient = (options: HttpClientOptions = {}): HttpClient => {
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const agent = new Agent({
-    allowH2: false,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
-    ...(options.connectionsPerOrigin === undefined
-      ? {}
-      : { connections: options.connectionsPerOrigin }),
-    ...(options.connect === undefined ? {} : { connect: options.connect }),
-  });
+  const agentOptions = {
+    keepAlive: true,
+    // How long a socket may sit idle in the pool; Node.js lowers it below a receiver's
+    // `Keep-Alive: timeout=N`, so the receiver does not close a socket as it is reused.
+    timeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    maxSockets: options.connectionsPerOrigin ?? Number.POSITIVE_INFINITY,
+    // The most recently used socket first: the others idle out instead of all staying warm.
+    scheduling: 'lifo',
+    ...(options.connect?.lookup === undefined ? {} : { lookup: options.connect.lookup }),
+  } as const;
+  const pools: ClientPools = {
+    http: new HttpAgent(agentOptions),
+    https: new HttpsAgent(agentOptions),
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    checkLiteralAddress: options.connect?.checkLiteralAddress,
+  };
+  const inFlight = new Set<Promise<SendResult>>();
   return {
-    send: (request) => sendWith(agent, maxBodyBytes, request),
-    close: () => agent.close(),
+    send: (request) => {
+      const sending = sendWith(pools, request);
+      inFlight.add(sending);
+      const settle = () => inFlight.delete(sending);
+      sending.then(settle, settle);
+      return sending;
+    },
+    close: async () => {
+      await Promise.allSettled(inFlight);
+      pools.http.destroy();
+      pools.https.destroy();
+    },
   };
 };
 
@@ -422,7 +547,14 @@ const defaultHttpClient = (): HttpClient => {
   return defaultClient;
 };
 
-export type { ErrorClass, HttpClient, HttpClientOptions, OutgoingRequest, SendResult };
+export type {
+  ConnectOptions,
+  ErrorClass,
+  HttpClient,
+  HttpClientOptions,
+  OutgoingRequest,
+  SendResult,
+};
 export {
   classifyTransportError,
   createHttpClient,

@@ -7,11 +7,10 @@
  * addresses that carry a blocked IPv4 one (IPv4-mapped, -compatible, -translated, NAT64,
  * 6to4, Teredo).
  */
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
-import { buildConnector } from 'undici';
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 import type { ExportConfig } from '../config/types.js';
-import { createHttpClient, type HttpClient } from './http.js';
+import { type ConnectOptions, createHttpClient, type HttpClient } from './http.js';
 
 /** Ranges no webhook should reach unless an export opts in (`allow_private_network: true`). */
 const BLOCKED_RANGES: readonly (readonly [string, number, 'ipv4' | 'ipv6'])[] = [
@@ -125,20 +124,15 @@ class BlockedAddressError extends Error {
   }
 }
 
-type LookupCallback = (
-  error: NodeJS.ErrnoException | null,
-  address: string | LookupAddress[],
-  family?: number,
-) => void;
-
-/** `dns.lookup` that fails when an address it would return is blocked. */
-const guardedLookup = (
-  hostname: string,
-  options: { all?: boolean; family?: number } | number | undefined,
-  callback: LookupCallback,
-): void => {
-  const lookupOptions = typeof options === 'number' ? { family: options } : (options ?? {});
-  dnsLookup(hostname, { ...lookupOptions, all: true }, (error, addresses) => {
+/**
+ * `dns.lookup` that fails when an address it would return is blocked: the `lookup` of a
+ * socket, called for every new connection to a host name.
+ */
+const guardedLookup: LookupFunction = (hostname, options, callback) => {
+  // Every address is judged, not only the one returned: with `autoSelectFamily` Node.js tries
+  // them all (Happy Eyeballs), and one private answer marks the name as hostile.
+  const lookupOptions: LookupOptions = options ?? {};
+  dnsLookup(hostname, { ...lookupOptions, all: true }, (error, addresses: LookupAddress[]) => {
     if (error) {
       callback(error, []);
       return;
@@ -162,20 +156,16 @@ const guardedLookup = (
 };
 
 /**
- * An undici connector that refuses blocked addresses, for `createHttpClient({ connect })`.
- * Literal IP hosts are checked before connecting; host names through the guarded lookup.
+ * Connection options that refuse blocked addresses, for `createHttpClient({ connect })`: host
+ * names through the guarded lookup, which runs for every new connection (so a rebinding DNS
+ * answer is judged too), and hosts written as IP addresses, which no lookup sees, before
+ * connecting.
  */
-const guardedConnector = (): buildConnector.connector => {
-  const connect = buildConnector({ lookup: guardedLookup as never });
-  return (options, callback) => {
-    const host = options.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(host) !== 0 && isBlockedAddress(host)) {
-      callback(new BlockedAddressError(host), null);
-      return;
-    }
-    connect(options, callback);
-  };
-};
+const guardedConnector = (): ConnectOptions => ({
+  lookup: guardedLookup,
+  checkLiteralAddress: (address) =>
+    isBlockedAddress(address) ? new BlockedAddressError(address) : undefined,
+});
 
 /**
  * The client that sends for an export: the guarded one unless the export allows private

@@ -1,6 +1,7 @@
 /**
- * `push`: events are validated, invalid ones reported by line and not sent, valid ones sent to
- * the ingest queue of an embedded SQS server the test starts on a free port.
+ * `push`: events are validated, invalid ones reported by line and not sent, valid ones packed
+ * into JSON arrays and sent to the ingest queue of an embedded SQS server the test starts on a
+ * free port.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,9 +9,11 @@ import { Readable } from 'node:stream';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { parseEventInput, runPush } from '../../cli/push.js';
 import { closedPortUrl } from '../../local/receivers.js';
+import { localSqsClient } from '../../local/sqsServer.js';
+import { MAX_EVENTS_PER_MESSAGE } from '../../shared/events/auditEvent.js';
 import { queueNames } from '../../shared/sqs/queueNames.js';
 import { runCli } from '../helpers/cli.js';
-import { auditEvent, drainQueue } from '../helpers/pipeline.js';
+import { auditEvent, auditEvents, drainQueue, recordSqsCalls } from '../helpers/pipeline.js';
 import { useTestStack } from '../helpers/testStack.js';
 
 let dir: string;
@@ -27,18 +30,31 @@ const collectingOutput = () => {
   };
 };
 
-const createQueue = async (name: string): Promise<string> =>
-  (await stack.sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl ?? '';
+const createQueue = async (
+  name: string,
+  attributes: Record<string, string> = {},
+): Promise<string> =>
+  (await stack.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes })))
+    .QueueUrl ?? '';
 
 /** A fresh queue for one in-process test. */
-const freshQueue = () => {
+const freshQueue = (attributes: Record<string, string> = {}) => {
   queueCounter += 1;
-  return createQueue(`push-test-${queueCounter}`);
+  return createQueue(`push-test-${queueCounter}`, attributes);
 };
 
+type PushedEvent = { readonly audit_id: string };
+
+/** The events of each message on the queue: a JSON array, or one event alone. */
+const messagesIn = async (queueUrl: string): Promise<PushedEvent[][]> =>
+  (await drainQueue(stack.sqs, queueUrl)).map((message) =>
+    Array.isArray(message.json) ? (message.json as PushedEvent[]) : [message.json as PushedEvent],
+  );
+
 const auditIdsIn = async (queueUrl: string): Promise<string[]> =>
-  (await drainQueue(stack.sqs, queueUrl))
-    .map((message) => (message.json as { audit_id: string }).audit_id)
+  (await messagesIn(queueUrl))
+    .flat()
+    .map((event) => event.audit_id)
     .sort();
 
 beforeAll(async () => {
@@ -129,6 +145,63 @@ describe('Function: runPush()', () => {
     expect(code).toBe(0);
     expect(out).toEqual([`pushed 12 of 12 events to ${queueUrl} (0 invalid, 0 refused)`]);
     expect(await auditIdsIn(queueUrl)).toHaveLength(12);
+  });
+
+  it('packs events into JSON arrays of at most 1,000, in order, sent with SendMessageBatch', async () => {
+    // Prepare
+    const { out, err, output } = collectingOutput();
+    const queueUrl = await freshQueue();
+    const file = join(dir, 'many.ndjson');
+    const events = auditEvents(MAX_EVENTS_PER_MESSAGE + 200);
+    await writeFile(file, events.map((event) => JSON.stringify(event)).join('\n'));
+    const sqs = localSqsClient(stack.server.endpoint);
+    const calls = recordSqsCalls(sqs);
+
+    // Act
+    const code = await runPush({ file, queueUrl }, output, { sqs });
+    sqs.destroy();
+
+    // Assess: two messages of about 200 KiB together, so one request.
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    expect(out).toEqual([`pushed 1200 of 1200 events to ${queueUrl} (0 invalid, 0 refused)`]);
+    const messages = await messagesIn(queueUrl);
+    expect(messages.map((message) => message.length)).toEqual([MAX_EVENTS_PER_MESSAGE, 200]);
+    expect(messages.flat().map((event) => event.audit_id)).toEqual(
+      events.map((event) => event.audit_id),
+    );
+    const sends = calls.filter((call) => call.command.startsWith('SendMessage'));
+    expect(sends.map((call) => [call.command, call.entries])).toEqual([
+      ['SendMessageBatchCommand', 2],
+    ]);
+  });
+
+  it('names the events of a message SQS refuses, by their first and last line', async () => {
+    // Prepare: a queue that takes messages of 1 KiB at most; 10 events are about 2 KiB.
+    const { out, err, output } = collectingOutput();
+    const queueUrl = await freshQueue({ MaximumMessageSize: '1024' });
+    const file = join(dir, 'refused.ndjson');
+    await writeFile(
+      file,
+      auditEvents(10)
+        .map((event) => JSON.stringify(event))
+        .join('\n'),
+    );
+
+    // Act
+    const code = await runPush({ file, queueUrl, endpoint: stack.server.endpoint }, output);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(err).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^${file}: line 1 to line 10 \\(10 events\\): refused by SQS \\(InvalidParameterValue\\): .*shorter than 1024 bytes`,
+        ),
+      ),
+    ]);
+    expect(out).toEqual([`pushed 0 of 10 events to ${queueUrl} (0 invalid, 10 refused)`]);
+    expect(await auditIdsIn(queueUrl)).toEqual([]);
   });
 
   it('reads events from stdin, one per line', async () => {

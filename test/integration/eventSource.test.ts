@@ -93,6 +93,24 @@ const recordingHandler = (
 const idOf = (event: SQSEvent, body: string): string =>
   event.Records.find((record) => record.body === body)?.messageId ?? '';
 
+/** Counts the receives of `client` that completed, and those that came back empty. */
+const countReceives = (client: SQSClient) => {
+  const receives = { completed: 0, empty: 0 };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      if (context.commandName === 'ReceiveMessageCommand') {
+        receives.completed += 1;
+        const output = result.output as { Messages?: unknown[] };
+        if ((output.Messages ?? []).length === 0) receives.empty += 1;
+      }
+      return result;
+    },
+    { step: 'initialize', name: 'countReceives' },
+  );
+  return receives;
+};
+
 describe('Class: EventSourceMapping', () => {
   it('hands a batch over in Lambda record format and deletes it on success', async () => {
     // Prepare
@@ -247,6 +265,91 @@ describe('Class: EventSourceMapping', () => {
     expect(mostRunning).toBeLessThanOrEqual(2);
     expect(Math.max(...batches)).toBeLessThanOrEqual(5);
     expect(batches.reduce((sum, size) => sum + size, 0)).toBe(30);
+  });
+
+  it('long-polls with pollers taking turns to receive: no empty receive while records flow', async () => {
+    // Prepare: a client of its own, to count only the mapping's receives.
+    const client = localSqsClient(server.endpoint);
+    const receives = countReceives(client);
+    const { url } = await createQueues();
+    const { handler } = recordingHandler(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { batchItemFailures: [] };
+    });
+    const mapping = startMapping(url, handler, { sqs: client, maxConcurrency: 5 });
+
+    // Act: records arrive in three sends while the mapping waits in a long poll.
+    for (const tag of ['a', 'b', 'c']) {
+      await sendBodies(
+        sqs,
+        url,
+        Array.from({ length: 10 }, (_, index) => `${tag}${index}`),
+      );
+    }
+    await waitUntil(() => mapping.stats.deleted >= 30, { what: '30 deleted records' });
+    await mapping.stop();
+    client.destroy();
+
+    // Assess: the server wakes every waiting receive when a message arrives; one waits at a time.
+    expect(mapping.settings.pollers).toBe(5);
+    expect(receives.empty).toBe(0);
+    expect(receives.completed).toBeGreaterThanOrEqual(3);
+    expect(mapping.activePollers).toBe(0);
+  });
+
+  it('stops without waiting out its 20 s long poll', async () => {
+    // Prepare
+    const { url } = await createQueues();
+    const { handler } = recordingHandler(async () => ({ batchItemFailures: [] }));
+    const mapping = startMapping(url, handler);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    let timer: NodeJS.Timeout | undefined;
+    const longPollOver = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve('waited out the long poll'), 15_000);
+    });
+
+    // Act
+    const first = await Promise.race([mapping.stop().then(() => 'stopped'), longPollOver]);
+    clearTimeout(timer);
+
+    // Assess
+    expect(first).toBe('stopped');
+    expect(mapping.activePollers).toBe(0);
+  });
+
+  it('stops mappings together: a record one sends to the other while stopping is handled', async () => {
+    // Prepare: the first mapping's function forwards its record to the second mapping's queue.
+    const source = await createQueues();
+    const target = await createQueues();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const forwarder = recordingHandler(async (event) => {
+      await gate;
+      await sendBodies(
+        sqs,
+        target.url,
+        event.Records.map((record) => record.body),
+      );
+      return { batchItemFailures: [] };
+    });
+    const receiver = recordingHandler(async () => ({ batchItemFailures: [] }));
+    const first = startMapping(source.url, forwarder.handler);
+    const second = startMapping(target.url, receiver.handler);
+    await sendBodies(sqs, source.url, ['forwarded']);
+    await waitUntil(() => forwarder.seen.length === 1, { what: 'the first invocation to start' });
+
+    // Act: stop while the first function is still to send.
+    const stopping = EventSourceMapping.stopAll([first, second]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    await stopping;
+
+    // Assess: the second mapping's waiting receive was not abandoned before the send.
+    expect(receiver.timesSeen('forwarded')).toBe(1);
+    expect(await queueDepth(sqs, target.url)).toBe(0);
+    expect([first.activePollers, second.activePollers]).toEqual([0, 0]);
   });
 
   it('lets an in-flight invocation finish before stop() resolves', async () => {

@@ -13,7 +13,7 @@ import {
   type OutgoingRequest,
 } from '../../shared/transport/http.js';
 import { classifyResult } from '../../shared/transport/retry.js';
-import { closedPortUrl, sequence } from '../helpers/receivers.js';
+import { closedPortUrl, sequence, startReceiver } from '../helpers/receivers.js';
 import { useTestStack } from '../helpers/testStack.js';
 
 const TIMEOUT_MS = 300;
@@ -156,7 +156,8 @@ describe('Function: createHttpClient().send()', () => {
 
   it.each([
     ['reset', 'ECONNRESET'],
-    ['close', 'UND_ERR_SOCKET'],
+    // Node.js reports a connection closed before any answer as ECONNRESET ("socket hang up").
+    ['close', 'ECONNRESET'],
   ] as const)('maps a receiver that does "%s" to connection_reset', async (behaviour, code) => {
     // Prepare
     const target = await receiver(behaviour);
@@ -330,8 +331,8 @@ describe('Function: createHttpClient().send()', () => {
     // Assess
     expect(results.every((status) => status === 200)).toBe(true);
     expect(target.requests).toHaveLength(100);
-    // undici hands the body's end to us a microtask before the connection reports itself
-    // free, so back-to-back sends alternate between two pooled connections: never more.
+    // The body's end may reach us a tick before the agent puts the socket back in its pool,
+    // so back-to-back sends may alternate between two pooled connections: never more.
     expect(target.connectionCount).toBeLessThanOrEqual(2);
     expect(new Set(target.requests.map((r) => r.connectionId)).size).toBeLessThanOrEqual(2);
   });
@@ -369,6 +370,25 @@ describe('Function: createHttpClient().send()', () => {
     expect(target.connectionCount).toBe(1);
   });
 
+  it('cuts a request still waiting for a pooled connection at its own timeout', async () => {
+    // Prepare
+    const limitedClient = createHttpClient({ connectionsPerOrigin: 1 });
+    const target = await receiver('hang');
+
+    // Act: the first request holds the only connection for 1 s; the second waits behind it.
+    const holding = limitedClient.send(requestTo(target.url, { timeoutMs: 1_000 }));
+    const waiting = await limitedClient.send(requestTo(target.url, { timeoutMs: 100 }));
+    await holding;
+    await limitedClient.close();
+
+    // Assess
+    expect(waiting).toMatchObject({
+      errorClass: 'timeout',
+      errorMessage: 'timed out after 100 ms',
+    });
+    expect(waiting.latencyMs).toBeLessThan(800);
+  });
+
   it.each([
     ['does not parse', 'not a url', 'URL does not parse'],
     [
@@ -394,6 +414,21 @@ describe('Function: createHttpClient().send()', () => {
       errorMessage: message,
     });
     expect(classifyResult(result).outcome).toBe('permanent');
+  });
+
+  it('sends U+0080-U+00FF in a header value as one Latin-1 byte each and refuses anything above', async () => {
+    // Prepare: the receiver reads header bytes as Latin-1, so UTF-8 would arrive as "Ã©".
+    const target = await receiver({ status: 200 });
+
+    // Act
+    const latin1 = await client.send(requestTo(target.url, { headers: { 'x-note': 'équipe' } }));
+    const beyond = await client.send(requestTo(target.url, { headers: { 'x-note': '✓' } }));
+
+    // Assess
+    expect(latin1.status).toBe(200);
+    expect(target.requests[0]?.headers['x-note']).toBe('équipe');
+    expect(beyond.errorClass).toBe('invalid_request');
+    expect(target.requests).toHaveLength(1);
   });
 
   it('returns invalid_request for a header value with CR/LF, without echoing it', async () => {
@@ -440,13 +475,10 @@ describe('Function: classifyTransportError()', () => {
     ['ECONNREFUSED', 'connection_refused'],
     ['ECONNRESET', 'connection_reset'],
     ['EPIPE', 'connection_reset'],
-    ['UND_ERR_SOCKET', 'connection_reset'],
+    ['ECONNABORTED', 'connection_reset'],
     ['ENOTFOUND', 'dns'],
     ['EAI_AGAIN', 'dns'],
     ['ETIMEDOUT', 'timeout'],
-    ['UND_ERR_CONNECT_TIMEOUT', 'timeout'],
-    ['UND_ERR_HEADERS_TIMEOUT', 'timeout'],
-    ['UND_ERR_BODY_TIMEOUT', 'timeout'],
     ['ERR_TLS_CERT_ALTNAME_INVALID', 'tls'],
     ['ERR_SSL_WRONG_VERSION_NUMBER', 'tls'],
     ['CERT_HAS_EXPIRED', 'tls'],
@@ -455,7 +487,9 @@ describe('Function: classifyTransportError()', () => {
     ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'tls'],
     ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'tls'],
     ['EPROTO', 'tls'],
-    ['UND_ERR_INVALID_ARG', 'invalid_request'],
+    ['ERR_INVALID_CHAR', 'invalid_request'],
+    ['ERR_INVALID_HTTP_TOKEN', 'invalid_request'],
+    ['ERR_HTTP_CONTENT_LENGTH_MISMATCH', 'invalid_request'],
     ['EHOSTUNREACH', 'network'],
     ['SOMETHING_NEW', 'network'],
   ])('maps code %s to %s', (code, errorClass) => {
@@ -501,6 +535,23 @@ describe('Function: classifyTransportError()', () => {
 
     // Assess
     expect(classified).toEqual({ errorClass });
+  });
+});
+
+describe('Function: createHttpClient().close()', () => {
+  it('lets in-flight sends finish before closing the connections', async () => {
+    // Prepare
+    const target = await startReceiver({ status: 200, body: 'late', delayMs: 100 });
+    const closingClient = createHttpClient();
+
+    // Act
+    const sending = closingClient.send(requestTo(target.url, { timeoutMs: 5_000 }));
+    await closingClient.close();
+    const result = await sending;
+    await target.close();
+
+    // Assess
+    expect(result).toMatchObject({ status: 200, bodySnippet: 'late' });
   });
 });
 
