@@ -6,6 +6,8 @@
  * as a `TimeoutError`, the SDK retries it, and the caller gets an error it already handles.
  *
  * CloudWatch is not a client here: metrics are written as embedded metric format log lines.
+ * The local stack's own SQS client (local/sqsServer.ts) is not either: it long-polls 20 s, as
+ * Lambda's event source does, and talks to a server in the same machine.
  */
 
 /** The services the project calls. */
@@ -54,6 +56,12 @@ interface AwsClientConfig {
     readonly requestTimeout: number;
     /** Without it the SDK only logs a warning when the request timeout passes. */
     readonly throwOnRequestTimeout: true;
+    /**
+     * The longest silence of the socket, the same as the request timeout: the request timeout
+     * stops counting once the response headers arrived, so a body that stalls after them would
+     * otherwise hold the call until the SDK's default of 15 minutes.
+     */
+    readonly socketTimeout: number;
   };
 }
 
@@ -69,13 +77,15 @@ const awsClientConfig = (
   options: { readonly region?: string; readonly requestTimeoutMs?: number } = {},
 ): AwsClientConfig => {
   const limits = AWS_CALL_LIMITS[service];
+  const requestTimeout = options.requestTimeoutMs ?? limits.requestTimeoutMs;
   return {
     ...(options.region === undefined ? {} : { region: options.region }),
     maxAttempts: limits.maxAttempts,
     requestHandler: {
       connectionTimeout: limits.connectionTimeoutMs,
-      requestTimeout: options.requestTimeoutMs ?? limits.requestTimeoutMs,
+      requestTimeout,
       throwOnRequestTimeout: true,
+      socketTimeout: requestTimeout,
     },
   };
 };

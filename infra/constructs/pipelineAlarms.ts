@@ -208,7 +208,7 @@ class PipelineAlarms extends Construct {
 
     this.alertsNotRaised = new Alarm(this, 'AlertsNotRaised', {
       alarmName: `${prefix}-alerts-not-raised`,
-      alarmDescription: `The dead-letter function of stage ${props.stage} gave up raising the webhook.dlq event of at least one dead letter: the ingest queue refused it on every receive for about a day. No export was alerted for it. The dead letters are in the ${names.deadLetters} queue with the attribute alert=not_raised (CLI: dlq list); the function's logs name each delivery_id. Fix the ingest queue, then redrive them.`,
+      alarmDescription: `The dead-letter function of stage ${props.stage} gave up raising the webhook.dlq event of at least one dead letter: the ingest queue refused it on every receive for about a day. No export was alerted for it. The dead letters are in the ${names.deadLetters} queue with the attribute alert=not_raised (CLI: dlq list); the function's logs name each delivery_id. Fix the ingest queue, then act on each: dlq show gives its event and failure (dlq redrive replays the delivery, and a replay that dies again raises its own alert).`,
       metric: ingestMetric(
         props.stage,
         METRIC_NAMES.alertsNotRaised,

@@ -41,22 +41,73 @@ type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 /**
  * Buffers per-export metrics in one Metrics instance per export (the export is a default
  * dimension), so an invocation writes one EMF record per export instead of one per value.
+ * Counts are summed here and handed to Powertools once per metric at the flush: each
+ * `addMetric` reads the environment to find its store, which showed in the delivery profile
+ * (docs/performance.md, "Where a delivery's time goes"); CloudWatch's Sum is the same.
  */
+/** Values of one metric kept before they go to Powertools (its EMF limit per metric). */
+const VALUES_PER_METRIC = 100;
+
 class ExportMetrics {
   readonly #byExport = new Map<string, Metrics>();
+  readonly #counts = new Map<string, Map<string, number>>();
+  readonly #values = new Map<string, Map<string, { unit: Unit; values: number[] }>>();
 
   constructor(readonly create: (exportName: string) => Metrics) {}
 
+  /** A count, summed until the flush. */
+  count(exportName: string, name: string, value: number): void {
+    let counts = this.#counts.get(exportName);
+    if (!counts) {
+      counts = new Map();
+      this.#counts.set(exportName, counts);
+    }
+    counts.set(name, (counts.get(name) ?? 0) + value);
+  }
+
+  /** A value of its own (a latency), kept until the flush. */
   add(exportName: string, name: string, unit: Unit, value: number): void {
+    let values = this.#values.get(exportName);
+    if (!values) {
+      values = new Map();
+      this.#values.set(exportName, values);
+    }
+    const metric = values.get(name);
+    if (!metric) {
+      values.set(name, { unit, values: [value] });
+      return;
+    }
+    metric.values.push(value);
+    // Powertools' own limit of values per metric: a caller that never flushes stays bounded.
+    if (metric.values.length >= VALUES_PER_METRIC) {
+      const metrics = this.#metricsOf(exportName);
+      for (const kept of metric.values) metrics.addMetric(name, unit, kept);
+      metric.values.length = 0;
+    }
+  }
+
+  #metricsOf(exportName: string): Metrics {
     let metrics = this.#byExport.get(exportName);
     if (!metrics) {
       metrics = this.create(exportName);
       this.#byExport.set(exportName, metrics);
     }
-    metrics.addMetric(name, unit, value);
+    return metrics;
   }
 
   flush(): void {
+    for (const [exportName, counts] of this.#counts) {
+      const metrics = this.#metricsOf(exportName);
+      for (const [name, sum] of counts) metrics.addMetric(name, MetricUnit.Count, sum);
+    }
+    for (const [exportName, values] of this.#values) {
+      const metrics = this.#metricsOf(exportName);
+      for (const [name, metric] of values) {
+        for (const value of metric.values) metrics.addMetric(name, metric.unit, value);
+      }
+    }
+    this.#counts.clear();
+    this.#values.clear();
     for (const metrics of this.#byExport.values()) {
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
@@ -193,26 +244,26 @@ const countNotice = (metrics: Metrics, perExport: ExportMetrics, notice: Pipelin
     case 'attempt':
       perExport.add(notice.export, METRIC_NAMES.latency, MetricUnit.Milliseconds, notice.latencyMs);
       if (notice.outcome === 'success') {
-        perExport.add(notice.export, METRIC_NAMES.delivered, MetricUnit.Count, 1);
+        perExport.count(notice.export, METRIC_NAMES.delivered, 1);
       }
       return;
     case 'retry_scheduled':
     case 'dead_lettered':
     case 'deferred':
     case 'dlq_event_raised':
-      perExport.add(notice.export, COUNTED_PER_EXPORT[notice.type], MetricUnit.Count, 1);
+      perExport.count(notice.export, COUNTED_PER_EXPORT[notice.type], 1);
       return;
     case 'export_paused':
       // Only new pauses: a failed probe continues the same one.
       if (notice.raisedAuditId !== undefined || notice.reason !== 'probe_failed') {
-        perExport.add(notice.export, METRIC_NAMES.exportsPaused, MetricUnit.Count, 1);
+        perExport.count(notice.export, METRIC_NAMES.exportsPaused, 1);
       }
       return;
     case 'batch_attempt':
-      perExport.add(notice.export, METRIC_NAMES.batchRequests, MetricUnit.Count, 1);
+      perExport.count(notice.export, METRIC_NAMES.batchRequests, 1);
       perExport.add(notice.export, METRIC_NAMES.latency, MetricUnit.Milliseconds, notice.latencyMs);
       if (notice.outcome === 'success') {
-        perExport.add(notice.export, METRIC_NAMES.delivered, MetricUnit.Count, notice.events);
+        perExport.count(notice.export, METRIC_NAMES.delivered, notice.events);
       }
       return;
     case 'alert_not_raised':

@@ -34,13 +34,17 @@ interface CopyLedgerOptions {
   readonly ttlMs?: number;
   /** Most settled identities kept; the oldest are forgotten first. @default 50,000 */
   readonly maxSettled?: number;
-  /** Most pending entries kept (each holds a whole outcome). @default 1,000 */
+  /**
+   * Most pending entries kept: as many as the largest batch of one invocation (a batched
+   * export's event source hands 10,000 records at once), so one failed write of a whole batch
+   * is remembered whole. Each holds an outcome without its event. @default 10,000
+   */
   readonly maxPending?: number;
   /** Clock in milliseconds. @default Date.now */
   readonly now?: () => number;
 }
 
-const DEFAULTS = { ttlMs: 3_600_000, maxSettled: 50_000, maxPending: 1_000 } as const;
+const DEFAULTS = { ttlMs: 3_600_000, maxSettled: 50_000, maxPending: 10_000 } as const;
 
 /** Drops expired entries from the front, then the oldest while over `max`. */
 const prune = <V extends { readonly expiresAt: number }>(

@@ -29,14 +29,24 @@ const MIN_URL_PART_CHARS = 8;
 const MIN_CUT_FRAGMENT_CHARS = 4;
 
 /**
+ * What `JSON.stringify` escapes in a string (a quote, a backslash, a control character, a
+ * surrogate, which it escapes when lone) and the two line separators escaped here.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON escapes.
+const NEEDS_JSON_ESCAPE = /["\\\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
+
+/**
  * A string as JSON string content: `JSON.stringify` without the quotes, with U+2028 and U+2029
  * escaped too, since some JSON consumers (and every JavaScript eval) treat them as line breaks.
  */
 const jsonStringContent = (value: string): string =>
-  JSON.stringify(value)
-    .slice(1, -1)
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
+  // Most values hold nothing to escape; a JSON template writes every output through here.
+  NEEDS_JSON_ESCAPE.test(value)
+    ? JSON.stringify(value)
+        .slice(1, -1)
+        .replace(/\u2028/g, '\\u2028')
+        .replace(/\u2029/g, '\\u2029')
+    : value;
 
 /** JSON string content with every non-ASCII code unit as `\uxxxx` (Python, PHP). */
 const asciiJsonContent = (value: string): string =>

@@ -3,7 +3,7 @@
  * message SQS redrove by itself), raising one webhook.dlq event and archiving, against the
  * embedded SQS server.
  */
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createPipelineQueues } from '../../local/pipeline.js';
 import { type EmbeddedSqsServer, localSqsClient, startEmbeddedSqs } from '../../local/sqsServer.js';
 import type { ObservabilityConfig } from '../../shared/config/types.js';
@@ -32,6 +32,7 @@ import {
   configFromYaml,
   drainQueue,
   exportsYaml,
+  queueDepth,
   sqsRecord,
 } from '../helpers/pipeline.js';
 
@@ -224,19 +225,44 @@ describe('Function: handleDeadLetter()', () => {
     });
     const letter = deadLetterFor();
     const queueArn = dlqArn(stage, 'pagerduty');
+    // A real record of the export's DLQ, received with a 1 s visibility.
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queues.deliveryDlq('pagerduty'),
+        MessageBody: JSON.stringify(letter),
+      }),
+    );
+    const { Messages: [received] = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queues.deliveryDlq('pagerduty'),
+        VisibilityTimeout: 1,
+        WaitTimeSeconds: 1,
+      }),
+    );
+    if (received?.ReceiptHandle === undefined) throw new Error('the dead letter was not received');
 
-    // Act: the third receive of the record.
+    // Act: as the third receive of the record.
     const error = await handleDeadLetter(
-      sqsRecord(JSON.stringify(letter), { queueArn, receiveCount: 3 }),
+      sqsRecord(JSON.stringify(letter), {
+        queueArn,
+        receiveCount: 3,
+        receiptHandle: received.ReceiptHandle,
+      }),
       { ...deps, sqs: faulty, raiseRetrySeconds: 10 },
     ).catch((caught: unknown) => caught);
 
-    // Assess: deferred 40 s (10 doubling twice), nothing archived, nothing raised.
+    // Assess: deferred 40 s (10 doubling twice), nothing archived, nothing raised; past its
+    // 1 s receive visibility the record is still hidden on its own queue.
     expect(error).toBeInstanceOf(RaiseDeferredError);
     expect(notices).toEqual([
       expect.objectContaining({ type: 'deferred', export: 'pagerduty', visibleAgainInSeconds: 40 }),
     ]);
-    expect(faults.passed.get('ChangeMessageVisibilityCommand')).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const again = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queues.deliveryDlq('pagerduty'), WaitTimeSeconds: 0 }),
+    );
+    expect(again.Messages ?? []).toEqual([]);
+    expect(await queueDepth(sqs, queues.deliveryDlq('pagerduty'))).toBe(1);
     expect(await drainQueue(sqs, queues.deadLetters)).toHaveLength(0);
     expect(await drainQueue(sqs, queues.ingest)).toHaveLength(0);
     faulty.destroy();

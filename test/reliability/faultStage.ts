@@ -73,6 +73,13 @@ interface FaultStageOptions {
   readonly receiver: (index: number) => ReceiverBehaviour;
   /** The receive on which the dead-letter step gives a failing raise up. @default 100 */
   readonly lastReceive?: number;
+  /**
+   * Function containers, each with handlers (and ledgers) of its own. An invocation of records
+   * received for the first time goes to the first; one of records that came back (a receive
+   * count above 1) to the second: the worst case, where a duplicate never meets the container
+   * that settled its twin. @default 1
+   */
+  readonly containers?: number;
 }
 
 interface FaultStage {
@@ -182,30 +189,38 @@ const startFaultStage = async (options: FaultStageOptions): Promise<FaultStage> 
   const notices: PipelineNotice[] = [];
   const notify = (notice: PipelineNotice) => notices.push(notice);
   const exportOfQueueArn = exportLocator(config, options.stage);
-  const delivery = createDeliveryHandler({
-    sqs: functionsSqs,
-    queues,
-    exports: exportsByName(config),
-    http: defaultHttpClient(),
-    secrets: new SsmSecretResolver({
-      client: ssmClient,
-      parameterPrefix: SSM_PREFIX,
-      ttlSeconds: 0,
+  const containers = Array.from({ length: options.containers ?? 1 }, () => ({
+    delivery: createDeliveryHandler({
+      sqs: functionsSqs,
+      queues,
+      exports: exportsByName(config),
+      http: defaultHttpClient(),
+      secrets: new SsmSecretResolver({
+        client: ssmClient,
+        parameterPrefix: SSM_PREFIX,
+        ttlSeconds: 0,
+      }),
+      exportOfQueueArn,
+      infraRetrySeconds: 1,
+      observability: silentObservability('delivery'),
+      notify,
     }),
-    exportOfQueueArn,
-    infraRetrySeconds: 1,
-    observability: silentObservability('delivery'),
-    notify,
-  });
-  const deadLetters = createDlqHandler({
-    sqs: functionsSqs,
-    queues,
-    exportOfQueueArn,
-    raiseRetrySeconds: 1,
-    ...(options.lastReceive === undefined ? {} : { lastReceive: options.lastReceive }),
-    observability: silentObservability('dlq'),
-    notify,
-  });
+    deadLetters: createDlqHandler({
+      sqs: functionsSqs,
+      queues,
+      exportOfQueueArn,
+      raiseRetrySeconds: 1,
+      ...(options.lastReceive === undefined ? {} : { lastReceive: options.lastReceive }),
+      observability: silentObservability('dlq'),
+      notify,
+    }),
+  }));
+  /** The container of an invocation: by how often its first record was received. */
+  const containerFor = (records: readonly SQSRecord[]) => {
+    const receives = Number(records[0]?.attributes.ApproximateReceiveCount ?? 1);
+    const index = Math.min(Math.max(receives - 1, 0), containers.length - 1);
+    return containers[index] as (typeof containers)[number];
+  };
   const eventSource: EventSourceFaults = {
     lostDeletes: 0,
     twinInvocations: 0,
@@ -324,11 +339,16 @@ const startFaultStage = async (options: FaultStageOptions): Promise<FaultStage> 
           throw new Error(`the fault stage did not settle within ${timeoutMs} ms`);
         }
         const busy = [
-          await poll(queues.delivery(EXPORT), arnOf(names.delivery(EXPORT)), delivery, 'delivery'),
+          await poll(
+            queues.delivery(EXPORT),
+            arnOf(names.delivery(EXPORT)),
+            (event, context) => containerFor(event.Records).delivery(event, context),
+            'delivery',
+          ),
           await poll(
             queues.deliveryDlq(EXPORT),
             arnOf(names.deliveryDlq(EXPORT)),
-            deadLetters,
+            (event, context) => containerFor(event.Records).deadLetters(event, context),
             'dlq',
           ),
         ].some(Boolean);

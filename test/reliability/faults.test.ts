@@ -26,6 +26,8 @@ interface FaultCase {
   readonly name: string;
   readonly receiver: ReceiverMode;
   readonly lastReceive?: number;
+  /** Whether the fault was really injected, as many times as set (not a vacuous pass). */
+  readonly met: (stage: FaultStage) => boolean;
   /** Injects the fault before the events are pushed. */
   readonly inject: (stage: FaultStage) => void;
   /** What is promised per event: requests the receiver got, dead letters, raised alerts. */
@@ -50,12 +52,21 @@ const toArchive = (stage: FaultStage) => (input: Record<string, unknown>) =>
   input.QueueUrl === stage.queues.deadLetters;
 
 const delivered = { requests: 1, deadLetters: 0, alerts: 0 } as const;
+
+/** Calls the fake SSM answered with `fault`. */
+const answered = (stage: FaultStage, fault: string): number =>
+  stage.ssm.calls.filter((call) => call.answer === fault).length;
+
+/** Whether a record was deferred for this reason. */
+const deferredBecause = (stage: FaultStage, why: string): boolean =>
+  stage.notices.some((notice) => notice.type === 'deferred' && notice.why.includes(why));
 const exhausted = { requests: MAX_ATTEMPTS, deadLetters: 1, alerts: 1, alert: 'raised' } as const;
 
 /** The table of docs/reliability.md, "Faults of our own infrastructure". */
 const CASES: readonly FaultCase[] = [
   {
     name: 'SSM throttles the first lookups',
+    met: (stage) => answered(stage, 'throttle') === 4,
     receiver: 'accepts',
     inject: (stage) => stage.ssm.failNext('throttle', 4),
     expect: delivered,
@@ -63,6 +74,7 @@ const CASES: readonly FaultCase[] = [
   },
   {
     name: 'SSM hangs (no answer at all)',
+    met: (stage) => answered(stage, 'hang') === 2,
     receiver: 'accepts',
     inject: (stage) => stage.ssm.failNext('hang', 2),
     expect: delivered,
@@ -70,6 +82,7 @@ const CASES: readonly FaultCase[] = [
   },
   {
     name: 'SSM fails with an internal error',
+    met: (stage) => answered(stage, 'internal-error') === 4,
     receiver: 'accepts',
     inject: (stage) => stage.ssm.failNext('internal-error', 4),
     expect: delivered,
@@ -77,6 +90,7 @@ const CASES: readonly FaultCase[] = [
   },
   {
     name: 'the retry write is refused (not applied)',
+    met: (stage) => stage.faults.failed.get('SendMessageBatchCommand') === 1,
     receiver: 'refuses',
     inject: (stage) =>
       stage.faults.add({
@@ -90,6 +104,7 @@ const CASES: readonly FaultCase[] = [
   },
   {
     name: 'the retry write is applied but reported as failed',
+    met: (stage) => stage.faults.failed.get('SendMessageBatchCommand') === 1,
     receiver: 'refuses',
     inject: (stage) =>
       stage.faults.add({
@@ -103,6 +118,7 @@ const CASES: readonly FaultCase[] = [
   },
   {
     name: 'the dead-letter write is applied but reported as failed',
+    met: (stage) => stage.faults.failed.get('SendMessageBatchCommand') === 1,
     receiver: 'refuses',
     inject: (stage) =>
       stage.faults.add({
@@ -116,6 +132,7 @@ const CASES: readonly FaultCase[] = [
   },
   {
     name: 'deletes of settled records are lost (delivered)',
+    met: (stage) => stage.eventSource.lostDeletes === 0,
     receiver: 'accepts',
     inject: (stage) => {
       stage.eventSource.lostDeletes = scale.faultEvents;
@@ -125,6 +142,7 @@ const CASES: readonly FaultCase[] = [
   },
   {
     name: 'deletes of settled records are lost (retried)',
+    met: (stage) => stage.eventSource.lostDeletes === 0,
     receiver: 'refuses',
     inject: (stage) => {
       stage.eventSource.lostDeletes = scale.faultEvents * 2;
@@ -134,6 +152,7 @@ const CASES: readonly FaultCase[] = [
   },
   {
     name: 'the same records are received twice at once',
+    met: (stage) => stage.eventSource.twinInvocations === 0,
     receiver: 'refuses',
     inject: (stage) => {
       stage.eventSource.twinInvocations = 2;
@@ -144,6 +163,7 @@ const CASES: readonly FaultCase[] = [
   },
   {
     name: 'visibility ends while the request is in flight',
+    met: (stage) => deferredBecause(stage, 'is being delivered now'),
     receiver: 'slow-then-accepts',
     inject: () => undefined,
     expect: delivered,
@@ -151,6 +171,8 @@ const CASES: readonly FaultCase[] = [
   },
   {
     name: 'an invocation starts with too little time left',
+    met: (stage) =>
+      stage.eventSource.shortInvocations === 0 && deferredBecause(stage, 'no time left'),
     receiver: 'accepts',
     inject: (stage) => {
       stage.eventSource.shortInvocations = 1;
@@ -160,6 +182,7 @@ const CASES: readonly FaultCase[] = [
   },
   {
     name: 'the webhook.dlq raise is refused a few times',
+    met: (stage) => stage.faults.failed.get('SendMessageCommand') === 2,
     receiver: 'refuses',
     inject: (stage) =>
       stage.faults.add({
@@ -173,6 +196,7 @@ const CASES: readonly FaultCase[] = [
   },
   {
     name: 'the webhook.dlq raise is refused past the redrive limit',
+    met: (stage) => (stage.faults.failed.get('SendMessageCommand') ?? 0) >= 3 * scale.faultEvents,
     receiver: 'refuses',
     lastReceive: 3,
     inject: (stage) =>
@@ -186,6 +210,7 @@ const CASES: readonly FaultCase[] = [
   },
   {
     name: 'the archive write fails after the raise',
+    met: (stage) => stage.faults.failed.get('SendMessageCommand') === 1,
     receiver: 'refuses',
     inject: (stage) =>
       stage.faults.add({
@@ -283,6 +308,7 @@ describe('Faults of our own infrastructure', () => {
           });
         }
         expect(stage.notices.map((notice) => notice.type)).toContain(fault.handledBy);
+        expect(fault.met(stage)).toBe(true);
         const count = (type: string) =>
           stage.notices.filter((notice) => notice.type === type).length;
         // The row of docs/reliability.md, "Faults of our own infrastructure".
@@ -294,6 +320,48 @@ describe('Faults of our own infrastructure', () => {
       }
     },
   );
+
+  it('bounds what a duplicate costs when it reaches another container: (1 + faults) x max_attempts', async () => {
+    // Prepare: two containers, each with its own ledger; deletes are lost, so settled copies
+    // come back, and every copy that comes back goes to the container that did not settle it.
+    stageCounter += 1;
+    const stage = await startFaultStage({
+      sqs,
+      endpoint: server.endpoint,
+      stage: `fault${stageCounter}`,
+      maxAttempts: MAX_ATTEMPTS,
+      receiver: behaviourOf('refuses'),
+      containers: 2,
+    });
+    try {
+      const faults = scale.faultEvents * 2;
+      stage.eventSource.lostDeletes = faults;
+      const events = auditEvents(scale.faultEvents);
+
+      // Act
+      await stage.push(events);
+      await stage.settle(SETTLE_TIMEOUT_MS);
+      const collected = await stage.collect();
+
+      // Assess: nothing lost, every delivery tried at least max_attempts times, and the whole
+      // run within the stated bound.
+      const perEvent = tally(stage, events, collected);
+      expect(stage.eventSource.lostDeletes).toBe(0);
+      expect(perEvent.filter((entry) => entry.deadLetters === 0)).toEqual([]);
+      for (const entry of perEvent) expect(entry.requests).toBeGreaterThanOrEqual(MAX_ATTEMPTS);
+      const requests = perEvent.reduce((sum, entry) => sum + entry.requests, 0);
+      const deadLetters = perEvent.reduce((sum, entry) => sum + entry.deadLetters, 0);
+      const alerts = perEvent.reduce((sum, entry) => sum + entry.alerts, 0);
+      expect(requests).toBeLessThanOrEqual((events.length + faults) * MAX_ATTEMPTS);
+      expect(deadLetters).toBeLessThanOrEqual(events.length + faults);
+      expect(alerts).toBeLessThanOrEqual(events.length + faults);
+      console.log(
+        `| deletes lost, two containers (${faults} faults) | ${events.length} | ${requests} | ${deadLetters} | ${alerts} | ${stage.notices.filter((notice) => notice.type === 'duplicate_dropped').length} | ${stage.notices.filter((notice) => notice.type === 'deferred').length} | 0 |`,
+      );
+    } finally {
+      await stage.close();
+    }
+  });
 
   it('keeps poison messages whole, with the first reader reason, detail and message id', async () => {
     // Prepare

@@ -19,6 +19,8 @@ describe('AWS client settings', () => {
       expect(config.requestHandler.connectionTimeout).toBeGreaterThan(0);
       expect(config.requestHandler.requestTimeout).toBeGreaterThan(0);
       expect(config.requestHandler.throwOnRequestTimeout).toBe(true);
+      // Also once the headers are in: a stalled body ends the call too.
+      expect(config.requestHandler.socketTimeout).toBe(config.requestHandler.requestTimeout);
       expect(config.maxAttempts).toBe(AWS_CALL_LIMITS[service].maxAttempts);
     },
   );

@@ -132,6 +132,22 @@ describe('Function: dlqEvent()', () => {
     expect(first.audit_id).toBe(dlqAuditId('ae_01', 'pagerduty'));
   });
 
+  it('gives the alert of a replay that died again an audit_id of its own', () => {
+    // Prepare: the first dead letter, and the one of its `dlq redrive` replay.
+    const first = deadLetterFor();
+    const replayed = deadLetterFor({ replayed_at: '2026-04-18T09:00:00.000Z' });
+
+    // Act
+    const firstAlert = dlqEvent(first, new Date('2026-04-17T10:16:00Z'));
+    const replayAlert = dlqEvent(replayed, new Date('2026-04-18T09:05:00Z'));
+
+    // Assess: two deliveries of the alert export, never taken for one another's duplicate.
+    expect(replayAlert.audit_id).toBe('ae_01:dlq:pagerduty:replay:2026-04-18T09:00:00.000Z');
+    expect(deliveryId(replayAlert.audit_id, 'alerts')).not.toBe(
+      deliveryId(firstAlert.audit_id, 'alerts'),
+    );
+  });
+
   it('omits agent_id when the original event has none', () => {
     // Prepare
     const { agent_id: _dropped, ...withoutAgent } = auditEvent();

@@ -253,4 +253,18 @@ describe('Function: jsonStringContent()', () => {
     expect(content).toBe('a\\"b\\\\c\\n\\u2028\\u2029\\u0001');
     expect(JSON.parse(`"${content}"`)).toBe('a"b\\c\n\u2028\u2029\u0001');
   });
+
+  it('is JSON.stringify without the quotes, line separators escaped, for any string', () => {
+    // The fast path (nothing to escape) must agree with the full one on every input.
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (value) => {
+        const expected = JSON.stringify(value)
+          .slice(1, -1)
+          .replace(/\u2028/g, '\\u2028')
+          .replace(/\u2029/g, '\\u2029');
+        expect(jsonStringContent(value)).toBe(expected);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
 });

@@ -130,10 +130,11 @@ const handleDeadLetter = async (record: SQSRecord, deps: DeadLetterDeps): Promis
     return;
   }
   if (claim.kind === 'in_flight') throw new TwinInFlightError(record.messageId);
+  // A dead webhook.dlq delivery raises nothing: depth one, no loops. A raise done before an
+  // archive write that failed is not done twice.
+  let alert: AlertState;
   try {
-    // A dead webhook.dlq delivery raises nothing: depth one, no loops. A raise done before the
-    // archive write failed is not done twice.
-    const alert =
+    alert =
       claim.kind === 'pending'
         ? claim.value
         : deadLetter.event.event_kind === DLQ_EVENT_KIND
@@ -141,13 +142,17 @@ const handleDeadLetter = async (record: SQSRecord, deps: DeadLetterDeps): Promis
           : (await raiseAlert(record, deadLetter, deps, now))
             ? ALERT_STATES.raised
             : ALERT_STATES.notRaised;
-    deps.ledger?.pending(identity, alert);
-    await archive(deadLetter, alert, deps);
-    deps.ledger?.settled(identity);
   } catch (error) {
     deps.ledger?.release(identity);
     throw error;
   }
+  try {
+    await archive(deadLetter, alert, deps);
+  } catch (error) {
+    deps.ledger?.pending(identity, alert);
+    throw error;
+  }
+  deps.ledger?.settled(identity);
 };
 
 /** The same dead letter is being handled by another invocation of this instance. */

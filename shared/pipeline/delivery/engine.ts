@@ -18,6 +18,7 @@
  * back without a result, e.g. because the function crashes on it.
  */
 import type { SQSRecord } from 'aws-lambda';
+import { AWS_CALL_LIMITS, worstCaseCallMs } from '../../awsClientSettings.js';
 import type { ExportConfig } from '../../config/types.js';
 import type { PipelineNotice } from '../../observability/notices.js';
 import { prepareRequest } from '../../request/prepareRequest.js';
@@ -39,6 +40,7 @@ import {
   copyIdentity,
   DEAD_LETTER_REASONS,
   nextAttemptMessage,
+  RESPONSE_SNIPPET_BYTES,
   readDeliveryMessage,
 } from '../messages/index.js';
 import { batchElement } from './batchBody.js';
@@ -54,10 +56,16 @@ import type {
   MalformedRecord,
   Outcome,
   PreparedItem,
+  UnwrittenOutcome,
 } from './types.js';
 
-/** Time kept back for the SQS calls that follow a send (re-enqueue, dead letter, delete). */
-const SAFETY_MARGIN_MS = 3_000;
+/**
+ * Time kept back for the SQS writes that follow a send (the next copy, a dead letter): as long
+ * as one SQS call can take with every try timing out (shared/awsClientSettings.ts), plus a
+ * second. A send that uses its whole timeout still leaves room to record what happened, so the
+ * invocation is not cut with the request made and its outcome lost.
+ */
+const SAFETY_MARGIN_MS = worstCaseCallMs(AWS_CALL_LIMITS.sqs) + 1_000;
 
 /** Visibility of a record handed back because the invocation is out of time. */
 const OUT_OF_TIME_VISIBILITY_SECONDS = 1;
@@ -206,6 +214,7 @@ const prepare = async (
     try {
       const request = await prepareRequest(exportConfig, item.message.event, variables, {
         presets: run.deps.presets,
+        deliveryId: item.message.delivery_id,
       });
       prepared.push(
         exportConfig.batch === undefined
@@ -492,7 +501,7 @@ const claimCopies = (
         break;
       case 'pending':
         claimed.set(item.record.messageId, identity);
-        decide(run, [item], claim.value);
+        decide(run, [item], outcomeToReplay(claim.value, item));
         break;
       case 'new':
         claimed.set(item.record.messageId, identity);
@@ -502,6 +511,38 @@ const claimCopies = (
   }
   return { fresh, claimed };
 };
+
+/** Most characters of a response kept with an unwritten dead letter (it keeps 1 KiB of it). */
+const UNWRITTEN_SNIPPET_CHARS = 4 * RESPONSE_SNIPPET_BYTES;
+
+/**
+ * An outcome whose write failed, as the ledger keeps it until the copy returns: without the
+ * event, and with at most a few KiB of the response (already masked: cutting it now is safe).
+ */
+const unwrittenOutcome = (
+  outcome: Extract<Outcome, { readonly kind: 'retry' | 'dead' }>,
+): UnwrittenOutcome => {
+  if (outcome.kind === 'retry') {
+    const { event: _carriedByTheCopy, ...next } = outcome.next;
+    return { ...outcome, next };
+  }
+  const { result } = outcome;
+  if (result === undefined || result.bodySnippet.length <= UNWRITTEN_SNIPPET_CHARS) return outcome;
+  return {
+    ...outcome,
+    result: {
+      ...result,
+      bodySnippet: result.bodySnippet.slice(0, UNWRITTEN_SNIPPET_CHARS),
+      bodyTruncated: true,
+    },
+  };
+};
+
+/** The outcome to carry out for a returning copy whose outcome could not be written before. */
+const outcomeToReplay = (unwritten: UnwrittenOutcome, item: Item): Outcome =>
+  unwritten.kind === 'retry'
+    ? { ...unwritten, next: { ...unwritten.next, event: item.message.event } }
+    : unwritten;
 
 /**
  * Tells the ledger what became of each claimed copy: settled for good when it was delivered
@@ -525,8 +566,11 @@ const recordCopies = (
         break;
       case 'retry':
       case 'dead':
-        if (leftOnQueue.has(item.record.messageId)) ledger.pending(identity, outcome);
-        else ledger.settled(identity);
+        if (leftOnQueue.has(item.record.messageId)) {
+          ledger.pending(identity, unwrittenOutcome(outcome));
+        } else {
+          ledger.settled(identity);
+        }
         break;
       default:
         // Deferred, held or kept: nothing settled, the copy comes back and is handled anew.

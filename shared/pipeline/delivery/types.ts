@@ -53,8 +53,16 @@ interface DeliveryDeps {
   readonly ledger?: DeliveryLedger;
 }
 
-/** What a delivery's replay after a failed write carries out: the retry or dead letter decided. */
-type UnwrittenOutcome = Extract<Outcome, { readonly kind: 'retry' | 'dead' }>;
+/**
+ * What a copy's return carries out when the retry or dead letter decided for it could not be
+ * written: that outcome without the event (the returning copy brings it back), so that a
+ * ledger full of them stays small (engine.ts, `unwrittenOutcome`).
+ */
+type UnwrittenOutcome =
+  | (Omit<Extract<Outcome, { readonly kind: 'retry' }>, 'next'> & {
+      readonly next: Omit<DeliveryMessage, 'event'>;
+    })
+  | Extract<Outcome, { readonly kind: 'dead' }>;
 
 /** The delivery function's ledger of copies, keyed by `copyIdentity`. */
 type DeliveryLedger = CopyLedger<UnwrittenOutcome>;

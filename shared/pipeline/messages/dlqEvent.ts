@@ -10,10 +10,12 @@ import type { DeadLetter, DlqEvent } from './schemas.js';
 
 /**
  * The `audit_id` of the `webhook.dlq` event for a dead letter: derived from the original
- * audit_id and the export, so a retried raise is recognisable as a duplicate.
+ * audit_id and the export, so a retried raise is recognisable as a duplicate, and from the
+ * replay when the delivery that died was one (`dlq redrive`): a replay that dies again raises
+ * an alert of its own, which no ledger takes for the first one's duplicate.
  */
-const dlqAuditId = (originalAuditId: string, exportName: string): string =>
-  `${originalAuditId}:dlq:${exportName}`;
+const dlqAuditId = (originalAuditId: string, exportName: string, replayedAt?: string): string =>
+  `${originalAuditId}:dlq:${exportName}${replayedAt === undefined ? '' : `:replay:${replayedAt}`}`;
 
 /**
  * The `webhook.dlq` event for a dead letter, raised into the ingest queue. It always fits the
@@ -44,7 +46,7 @@ const dlqEvent = (deadLetter: DeadLetter, now: Date): DlqEvent => {
 
 /** The fields of a `webhook.dlq` event, carrying `original` as its original event. */
 const dlqEventWith = (deadLetter: DeadLetter, now: Date, original: AuditEvent): DlqEvent => ({
-  audit_id: dlqAuditId(deadLetter.event.audit_id, deadLetter.export),
+  audit_id: dlqAuditId(deadLetter.event.audit_id, deadLetter.export, deadLetter.replayed_at),
   timestamp: now.toISOString(),
   event_kind: DLQ_EVENT_KIND,
   severity: PIPELINE_EVENT_SEVERITIES[DLQ_EVENT_KIND],
