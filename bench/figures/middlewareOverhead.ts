@@ -1,8 +1,9 @@
 /**
  * Figure 7: what middy and Powertools (context injection, metrics flush) and the partial batch
  * response add around the delivery step. Both sides run the same records through the same
- * engine (`deliverRecords`) with the same notice sink, on in-memory I/O: an HTTP client that answers 202
- * at once and an SQS client whose `send` does nothing. Only the wrapper differs.
+ * engine (`deliverRecords`) with the same notice sink, breakers and ledger of their own, on
+ * in-memory I/O: an HTTP client that answers 202 at once and an SQS client whose `send` does
+ * nothing. Only the wrapper differs.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
@@ -10,6 +11,7 @@ import { lambdaContext } from '../../local/lambdaContext.js';
 import { exportsByName } from '../../shared/config/exportsByName.js';
 import { createDeliveryHandler } from '../../shared/handlers/delivery.js';
 import { deliverRecords } from '../../shared/pipeline/delivery/engine.js';
+import { ExportGuards } from '../../shared/pipeline/flowControl/exportGuards.js';
 import { exportLocator, queueDirectory } from '../../shared/sqs/queueNames.js';
 import { deliveryFunctionTimeoutSeconds } from '../../shared/sqs/queueSettings.js';
 import type { HttpClient } from '../../shared/transport/http.js';
@@ -59,6 +61,9 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
     exportOfQueueArn: exportLocator(config, BENCH_STAGE),
   };
   const wrapped = createDeliveryHandler({ ...deps, observability });
+  // The handler builds its breakers and rate limiters once per container; the bare side gets
+  // its own, so that both do the same per-record work and only the wrapper differs.
+  const bareGuards = new ExportGuards();
   const timeoutMs = deliveryFunctionTimeoutSeconds(config) * 1000;
   const arn = `arn:aws:sqs:us-east-1:000000000000:tappass-${BENCH_STAGE}-deliver-${EXPORT}`;
   const events = Array.from({ length: DISTINCT_BATCHES * 10 }, (_, i) => benchEvent(i));
@@ -73,7 +78,11 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
     bare: async (batch: SQSRecord[]) => {
       const invocation = context();
       const clock = { remainingMs: () => invocation.getRemainingTimeInMillis() };
-      const report = await deliverRecords(batch, { ...deps, notify: observability.notify }, clock);
+      const report = await deliverRecords(
+        batch,
+        { ...deps, notify: observability.notify, guards: bareGuards },
+        clock,
+      );
       return report.batchItemFailures.length;
     },
   };
