@@ -11,7 +11,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   DeleteMessageCommand,
-  GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -44,7 +43,7 @@ import { sendMessages } from '../../shared/sqs/queues.js';
 import { defaultHttpClient } from '../../shared/transport/http.js';
 import { type FakeSsm, startFakeSsm } from '../helpers/fakeSsm.js';
 import { type FaultInjector, injectFaults } from '../helpers/faults.js';
-import { configFromYaml, drainQueue, exportsYaml } from '../helpers/pipeline.js';
+import { configFromYaml, drainQueue, exportsYaml, queueDepth } from '../helpers/pipeline.js';
 import { type Receiver, type ReceiverBehaviour, startReceiver } from '../helpers/receivers.js';
 
 const REGION = 'us-east-1';
@@ -284,24 +283,7 @@ const startFaultStage = async (options: FaultStageOptions): Promise<FaultStage> 
     return true;
   };
 
-  const depth = async (queueUrl: string): Promise<number> => {
-    const response = await options.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queueUrl,
-        AttributeNames: [
-          'ApproximateNumberOfMessages',
-          'ApproximateNumberOfMessagesNotVisible',
-          'ApproximateNumberOfMessagesDelayed',
-        ],
-      }),
-    );
-    const attributes = response.Attributes ?? {};
-    return (
-      Number(attributes.ApproximateNumberOfMessages ?? 0) +
-      Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
-      Number(attributes.ApproximateNumberOfMessagesDelayed ?? 0)
-    );
-  };
+  const depth = (queueUrl: string): Promise<number> => queueDepth(options.sqs, queueUrl);
 
   return {
     config,
