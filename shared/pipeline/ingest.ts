@@ -21,7 +21,7 @@ import { parseEventJson } from '../events/eventJson.js';
 import { matchesFilters } from '../events/filter.js';
 import type { NoticeSink } from '../observability/notices.js';
 import type { QueueDirectory } from '../sqs/queueNames.js';
-import { type OutgoingMessage, SQS_LIMITS, sendMessages, sqsText } from '../sqs/queues.js';
+import { type OutgoingMessage, SQS_LIMITS, sendToQueues, sqsText } from '../sqs/queues.js';
 // The writers only, not the codec's barrel: the ingest reads no queue body of ours, and
 // importing the readers would bundle their schemas into the ingest function.
 import { newDeliveryMessage } from './messages/deliveryMessage.js';
@@ -266,35 +266,40 @@ const deliveriesFor = (
     }));
 
 /**
+ * `SendMessageBatch` requests of one invocation in flight at once: the AWS SDK's socket pool
+ * (50 per client), so that none waits for a connection. One after another, a batch of 10
+ * records holding arrays of 50 events made 50 round trips per export queue before its last
+ * events left; the queues took turns only with each other.
+ */
+const FAN_OUT_REQUESTS_IN_FLIGHT = 50;
+
+/**
  * Fans a batch of ingest records out to the export delivery queues and parks invalid events.
  *
  * @example
  * const { batchItemFailures } = await fanOut(event.Records, { sqs, config, queues, notify });
  */
 const fanOut = async (records: readonly SQSRecord[], deps: FanOutDeps): Promise<FanOutResult> => {
-  const byQueue = new Map<string, PendingSend[]>();
+  const byQueue = new Map<string, OutgoingMessage[]>();
+  const recordOf = new Map<string, string>();
   for (const record of records) {
     for (const send of planRecord(record, deps)) {
-      const list = byQueue.get(send.queueUrl) ?? [];
-      list.push(send);
-      byQueue.set(send.queueUrl, list);
+      const messages = byQueue.get(send.queueUrl) ?? [];
+      messages.push(send.message);
+      byQueue.set(send.queueUrl, messages);
+      recordOf.set(send.message.id, send.recordId);
     }
   }
-  const failedRecords = new Set<string>();
-  await Promise.all(
-    [...byQueue].map(async ([queueUrl, sends]) => {
-      const recordOf = new Map(sends.map((send) => [send.message.id, send.recordId]));
-      const outcome = await sendMessages(
-        deps.sqs,
-        queueUrl,
-        sends.map((send) => send.message),
-      );
-      for (const failure of outcome.failed) {
-        const recordId = recordOf.get(failure.id);
-        if (recordId !== undefined) failedRecords.add(recordId);
-      }
-    }),
+  const outcome = await sendToQueues(
+    deps.sqs,
+    [...byQueue].map(([queueUrl, messages]) => ({ queueUrl, messages })),
+    FAN_OUT_REQUESTS_IN_FLIGHT,
   );
+  const failedRecords = new Set<string>();
+  for (const failure of outcome.failed) {
+    const recordId = recordOf.get(failure.id);
+    if (recordId !== undefined) failedRecords.add(recordId);
+  }
   return {
     batchItemFailures: [...failedRecords].map((itemIdentifier) => ({ itemIdentifier })),
   };

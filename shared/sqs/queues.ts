@@ -109,61 +109,109 @@ const chunkForBatches = (messages: readonly OutgoingMessage[]): OutgoingMessage[
 const errorCode = (error: unknown): string =>
   error instanceof Error ? (error.name ?? 'Error') : 'Error';
 
+/** One `SendMessageBatch` request: a queue and the messages of one chunk. */
+interface Batch {
+  readonly queueUrl: string;
+  readonly chunk: readonly OutgoingMessage[];
+}
+
+/** Sends one batch; a request that fails as a whole marks each of its entries failed. */
+const sendBatch = async (
+  sqs: SQSClient,
+  { queueUrl, chunk }: Batch,
+  sent: string[],
+  failed: FailedSend[],
+): Promise<void> => {
+  // Batch entry ids must be unique and plain; the caller's ids may be neither.
+  const entries: SendMessageBatchRequestEntry[] = chunk.map((message, index) => ({
+    Id: `m${index}`,
+    MessageBody: message.body,
+    DelaySeconds: message.delaySeconds,
+    MessageAttributes: toAttributes(message.attributes),
+  }));
+  try {
+    const response = await sqs.send(
+      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
+    );
+    const failedIndexes = new Set<number>();
+    for (const failure of response.Failed ?? []) {
+      const index = Number(failure.Id?.slice(1));
+      const message = chunk[index];
+      if (!message) continue;
+      failedIndexes.add(index);
+      failed.push({
+        id: message.id,
+        code: failure.Code ?? 'Unknown',
+        message: failure.Message ?? 'SQS did not accept the message',
+      });
+    }
+    chunk.forEach((message, index) => {
+      if (!failedIndexes.has(index)) sent.push(message.id);
+    });
+  } catch (error) {
+    for (const message of chunk) {
+      failed.push({
+        id: message.id,
+        code: errorCode(error),
+        message: error instanceof Error ? error.message : String(error),
+        requestError: error,
+      });
+    }
+  }
+};
+
+/** Messages for one queue, as {@link sendToQueues} takes them. */
+interface QueueMessages {
+  readonly queueUrl: string;
+  readonly messages: readonly OutgoingMessage[];
+}
+
 /**
- * Sends messages with `SendMessageBatch` (never one `SendMessage` per message), split by count
- * and size, and reports per entry what SQS did not take. Never throws: a request that fails as
- * a whole marks each of its entries failed, so the caller decides what to retry.
+ * Sends messages to one or more queues with `SendMessageBatch` (never one `SendMessage` per
+ * message), split by count and size ({@link chunkForBatches}), with up to `requestsInFlight`
+ * requests at once; it reports per entry what SQS did not take. The queues take turns, batch by
+ * batch, so that each gets its first messages early. Never throws: a request that fails as a
+ * whole marks each of its entries failed, so the caller decides what to retry. Message ids must
+ * be unique within one call, across queues.
+ *
+ * @example
+ * const { failed } = await sendToQueues(sqs, [{ queueUrl, messages }, { queueUrl: other, messages: more }], 10);
+ */
+const sendToQueues = async (
+  sqs: SQSClient,
+  sends: readonly QueueMessages[],
+  requestsInFlight: number,
+): Promise<SendOutcome> => {
+  const chunked = sends.map(({ queueUrl, messages }) =>
+    chunkForBatches(messages).map((chunk): Batch => ({ queueUrl, chunk })),
+  );
+  const turns = Math.max(0, ...chunked.map((batches) => batches.length));
+  const batches = Array.from({ length: turns }, (_, turn) =>
+    chunked.flatMap((queue) => queue[turn] ?? []),
+  ).flat();
+  const sent: string[] = [];
+  const failed: FailedSend[] = [];
+  let next = 0;
+  const sendInTurn = async (): Promise<void> => {
+    for (let batch = batches[next++]; batch !== undefined; batch = batches[next++]) {
+      await sendBatch(sqs, batch, sent, failed);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, requestsInFlight) }, sendInTurn));
+  return { sent, failed };
+};
+
+/**
+ * Sends messages to one queue, one `SendMessageBatch` after the other ({@link sendToQueues}).
  *
  * @example
  * const { failed } = await sendMessages(sqs, queueUrl, [{ id: 'a', body: '{}' }]);
  */
-const sendMessages = async (
+const sendMessages = (
   sqs: SQSClient,
   queueUrl: string,
   messages: readonly OutgoingMessage[],
-): Promise<SendOutcome> => {
-  const sent: string[] = [];
-  const failed: FailedSend[] = [];
-  for (const chunk of chunkForBatches(messages)) {
-    // Batch entry ids must be unique and plain; the caller's ids may be neither.
-    const entries: SendMessageBatchRequestEntry[] = chunk.map((message, index) => ({
-      Id: `m${index}`,
-      MessageBody: message.body,
-      DelaySeconds: message.delaySeconds,
-      MessageAttributes: toAttributes(message.attributes),
-    }));
-    try {
-      const response = await sqs.send(
-        new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
-      );
-      const failedIndexes = new Set<number>();
-      for (const failure of response.Failed ?? []) {
-        const index = Number(failure.Id?.slice(1));
-        const message = chunk[index];
-        if (!message) continue;
-        failedIndexes.add(index);
-        failed.push({
-          id: message.id,
-          code: failure.Code ?? 'Unknown',
-          message: failure.Message ?? 'SQS did not accept the message',
-        });
-      }
-      chunk.forEach((message, index) => {
-        if (!failedIndexes.has(index)) sent.push(message.id);
-      });
-    } catch (error) {
-      for (const message of chunk) {
-        failed.push({
-          id: message.id,
-          code: errorCode(error),
-          message: error instanceof Error ? error.message : String(error),
-          requestError: error,
-        });
-      }
-    }
-  }
-  return { sent, failed };
-};
+): Promise<SendOutcome> => sendToQueues(sqs, [{ queueUrl, messages }], 1);
 
 /** An item to pack into a JSON-array message (an audit event, for producers). */
 interface PackItem {
@@ -338,6 +386,7 @@ export type {
   PackItem,
   PackLimits,
   PackResult,
+  QueueMessages,
   SendOutcome,
 };
 export {
@@ -349,5 +398,6 @@ export {
   sendMessage,
   sendMessages,
   sendPacked,
+  sendToQueues,
   sqsText,
 };

@@ -1,15 +1,18 @@
 /**
  * SQS helpers against the embedded SQS server, with the requests counted on the client: batch
- * sends split by count and size, per-entry failures, attributes, delays and visibility. The
- * pure chunking is in test/unit/queues.test.ts.
+ * sends split by count and size, to several queues with a bound on requests in flight,
+ * per-entry failures, attributes, delays and visibility. The pure chunking is in
+ * test/unit/queues.test.ts.
  */
 import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { localSqsClient } from '../../local/sqsServer.js';
 import {
   changeVisibility,
   type OutgoingMessage,
   SQS_LIMITS,
   sendMessage,
   sendMessages,
+  sendToQueues,
 } from '../../shared/sqs/queues.js';
 import { drainQueue, queueDepth } from '../helpers/pipeline.js';
 import { useTestStack } from '../helpers/testStack.js';
@@ -104,6 +107,51 @@ describe('Function: sendMessages() and friends against the embedded SQS server',
     expect(outcome.sent).toEqual([]);
     expect(outcome.failed.map((failure) => failure.id)).toEqual(messages.map((entry) => entry.id));
     expect(outcome.failed[0]?.code).not.toBe('');
+  });
+
+  it('sendToQueues() keeps at most N requests in flight, the queues taking turns batch by batch', async () => {
+    // Prepare: a client of its own, whose middleware sees each request leave and come back.
+    const sqs = localSqsClient(stack.server.endpoint);
+    const [first, second] = [await createQueue(), await createQueue()];
+    const started: string[] = [];
+    let inFlight = 0;
+    let mostInFlight = 0;
+    sqs.middlewareStack.add(
+      (next) => async (args) => {
+        started.push((args.input as { QueueUrl: string }).QueueUrl === first ? 'first' : 'second');
+        inFlight += 1;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        try {
+          return await next(args);
+        } finally {
+          inFlight -= 1;
+        }
+      },
+      { step: 'initialize', name: 'countInFlight' },
+    );
+    const toFirst = Array.from({ length: 25 }, (_, index) => message(`first-${index}`));
+    const toSecond = Array.from({ length: 12 }, (_, index) => message(`second-${index}`));
+
+    // Act
+    const outcome = await sendToQueues(
+      sqs,
+      [
+        { queueUrl: first, messages: toFirst },
+        { queueUrl: second, messages: toSecond },
+      ],
+      2,
+    );
+    sqs.destroy();
+
+    // Assess
+    expect(outcome.failed).toEqual([]);
+    expect([...outcome.sent].sort()).toEqual(
+      [...toFirst, ...toSecond].map((entry) => entry.id).sort(),
+    );
+    expect(started).toEqual(['first', 'second', 'first', 'second', 'first']);
+    expect(mostInFlight).toBe(2);
+    expect(await queueDepth(stack.sqs, first)).toBe(25);
+    expect(await queueDepth(stack.sqs, second)).toBe(12);
   });
 
   it('sends attributes as String message attributes and drops empty ones', async () => {

@@ -168,19 +168,27 @@ const send = async (sqs: SQSClient, queueUrl: string, badCase: BadCase): Promise
   }
 };
 
-/** Mismatches between the expected parked messages of one send and those found. */
+/**
+ * Mismatches between the expected parked messages of one send and those found. An expected
+ * detail is a fragment of the parked one, and one detail can begin another ("got number 1",
+ * "got number 191"); SQS hands messages out in no set order, so a parked message whose detail
+ * is exactly the expected one is taken first.
+ */
 const compareParked = (sent: Sent, found: readonly QueuedMessage[]): string[] => {
   const expected = sent.badCase.parked ?? [];
   const unused = [...found];
   const problems: string[] = [];
   for (const expectation of expected) {
-    const index = unused.findIndex(
-      (message) =>
+    const matches = (message: QueuedMessage, exactDetail: boolean) => {
+      const detail = message.attributes.detail ?? '';
+      return (
         message.attributes.reason === expectation.reason &&
-        (message.attributes.detail ?? '').includes(expectation.detail) &&
-        (expectation.audit_id === undefined ||
-          message.attributes.audit_id === expectation.audit_id),
-    );
+        (exactDetail ? detail === expectation.detail : detail.includes(expectation.detail)) &&
+        (expectation.audit_id === undefined || message.attributes.audit_id === expectation.audit_id)
+      );
+    };
+    const exact = unused.findIndex((message) => matches(message, true));
+    const index = exact === -1 ? unused.findIndex((message) => matches(message, false)) : exact;
     if (index === -1) {
       problems.push(`${sent.badCase.name}: no parked message like ${JSON.stringify(expectation)}`);
     } else {
