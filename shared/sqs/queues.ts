@@ -36,6 +36,23 @@ const NOT_SQS_TEXT = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
  */
 const sqsText = (text: string): string => text.replace(NOT_SQS_TEXT, '\uFFFD');
 
+/** U+FFFE and U+FFFF: `JSON.stringify` writes them as they are, and SQS refuses them. */
+const NONCHARACTER = /[\uFFFE\uFFFF]/;
+const NONCHARACTERS = new RegExp(NONCHARACTER.source, 'g');
+
+/**
+ * A body as SQS takes it. The bodies we write are JSON, where U+FFFE and U+FFFF can only stand
+ * inside strings (an event may hold them, sent as `\uffff` escapes): written back as escapes
+ * they are the same JSON, and SQS does not refuse the message, with every event packed in it.
+ *
+ * @example
+ * sqsBody('{"a":"\uffff"}'); // '{"a":"\\uffff"}'
+ */
+const sqsBody = (body: string): string =>
+  NONCHARACTER.test(body)
+    ? body.replace(NONCHARACTERS, (character) => `\\u${character.charCodeAt(0).toString(16)}`)
+    : body;
+
 /** A message to send; `id` is the caller's handle for it, unique within one call. */
 interface OutgoingMessage {
   readonly id: string;
@@ -125,7 +142,7 @@ const sendBatch = async (
   // Batch entry ids must be unique and plain; the caller's ids may be neither.
   const entries: SendMessageBatchRequestEntry[] = chunk.map((message, index) => ({
     Id: `m${index}`,
-    MessageBody: message.body,
+    MessageBody: sqsBody(message.body),
     DelaySeconds: message.delaySeconds,
     MessageAttributes: toAttributes(message.attributes),
   }));
@@ -278,7 +295,9 @@ const packJsonArrays = (items: readonly PackItem[], limits: PackLimits = {}): Pa
     itemBytes = 0;
   };
   for (const [index, item] of items.entries()) {
-    const bytes = Buffer.byteLength(item.json, 'utf8');
+    // Measured as it will be sent (sendBatch writes the same escapes).
+    const json = sqsBody(item.json);
+    const bytes = Buffer.byteLength(json, 'utf8');
     if (bytes > maxBytes) {
       return {
         ok: false,
@@ -289,7 +308,7 @@ const packJsonArrays = (items: readonly PackItem[], limits: PackLimits = {}): Pa
     const full =
       indexes.length >= maxItems || packedBytes(indexes.length + 1, itemBytes + bytes) > maxBytes;
     if (full) close();
-    texts.push(item.json);
+    texts.push(json);
     indexes.push(index);
     itemBytes += bytes;
   }
@@ -354,7 +373,7 @@ const sendMessage = async (
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: queueUrl,
-      MessageBody: message.body,
+      MessageBody: sqsBody(message.body),
       DelaySeconds: message.delaySeconds,
       MessageAttributes: toAttributes(message.attributes),
     }),
@@ -399,5 +418,6 @@ export {
   sendMessages,
   sendPacked,
   sendToQueues,
+  sqsBody,
   sqsText,
 };

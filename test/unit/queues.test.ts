@@ -3,6 +3,7 @@
  * into JSON-array messages. The sends against the embedded SQS server are in
  * test/integration/queues.test.ts.
  */
+import fc from 'fast-check';
 import {
   chunkForBatches,
   messageBytes,
@@ -10,6 +11,7 @@ import {
   type PackItem,
   packJsonArrays,
   SQS_LIMITS,
+  sqsBody,
 } from '../../shared/sqs/queues.js';
 
 const KIB = 1024;
@@ -26,6 +28,34 @@ const message = (
 
 const ids = (chunks: readonly (readonly OutgoingMessage[])[]): string[][] =>
   chunks.map((chunk) => chunk.map((entry) => entry.id));
+describe('Function: sqsBody()', () => {
+  /** What SQS takes in a body (its documented character ranges). */
+  const SQS_TEXT = /^[\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
+
+  it('writes U+FFFE and U+FFFF of any JSON as escapes: the same JSON, text SQS takes', () => {
+    fc.assert(
+      fc.property(
+        fc.jsonValue(),
+        fc.array(fc.constantFrom('\uFFFE', '\uFFFF', 'a', '\u00e9'), { maxLength: 6 }),
+        (value, extra) => {
+          const json = JSON.stringify({ value, text: extra.join('') });
+          const body = sqsBody(json);
+          expect(JSON.parse(body)).toEqual(JSON.parse(json));
+          expect(body).not.toMatch(/[\uFFFE\uFFFF]/);
+        },
+      ),
+      { numRuns: 500 },
+    );
+    expect(sqsBody('{"a":"\uFFFF"}')).toMatch(SQS_TEXT);
+  });
+
+  it('leaves a body without them as it is', () => {
+    const body = '{"audit_id":"ae_1","note":"caf\u00e9"}';
+
+    expect(sqsBody(body)).toBe(body);
+  });
+});
+
 describe('Function: messageBytes()', () => {
   it('counts the UTF-8 body and every attribute name, type and value', () => {
     // Prepare
