@@ -11,9 +11,9 @@ import { Command } from 'commander';
 import { LOCAL_STAGE } from '../local/constants.js';
 import {
   type AuditEvent,
+  EVENTS_PER_PACKED_MESSAGE,
   formatEventProblems,
   MAX_EVENT_BYTES,
-  MAX_EVENTS_PER_MESSAGE,
   validateEvent,
 } from '../shared/events/auditEvent.js';
 import { BYTE_ORDER_MARK, parseEventJson } from '../shared/events/eventJson.js';
@@ -216,7 +216,7 @@ const runPush = async (
         name: `audit_id ${found.event.audit_id}`,
         json: JSON.stringify(found.event),
       })),
-      { maxItems: MAX_EVENTS_PER_MESSAGE },
+      { maxItems: EVENTS_PER_PACKED_MESSAGE },
     );
     if (!outcome.ok) {
       // Not after validation (an event is at most MAX_EVENT_BYTES); named all the same.

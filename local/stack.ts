@@ -8,7 +8,7 @@ import { parseEnv } from 'node:util';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { configVariableNames } from '../shared/config/index.js';
 import type { ObservabilityConfig } from '../shared/config/types.js';
-import { type AuditEvent, MAX_EVENTS_PER_MESSAGE } from '../shared/events/auditEvent.js';
+import { type AuditEvent, EVENTS_PER_PACKED_MESSAGE } from '../shared/events/auditEvent.js';
 import { combineSinks, type NoticeSink } from '../shared/observability/notices.js';
 import { EnvSecretResolver } from '../shared/secrets/resolvers.js';
 import { sendPacked } from '../shared/sqs/queues.js';
@@ -125,7 +125,7 @@ const startLocalStack = async (options: LocalStackOptions): Promise<LocalStack> 
           name: `audit_id ${event.audit_id}`,
           json: JSON.stringify(event),
         })),
-        { maxItems: MAX_EVENTS_PER_MESSAGE },
+        { maxItems: EVENTS_PER_PACKED_MESSAGE },
       );
       if (!outcome.ok) throw new Error(outcome.message);
       if (outcome.failed.length > 0) {

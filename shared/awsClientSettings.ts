@@ -47,6 +47,14 @@ const worstCaseCallMs = (limits: AwsCallLimits): number =>
   limits.maxAttempts * (limits.connectionTimeoutMs + limits.requestTimeoutMs) +
   (limits.maxAttempts - 1) * 1_000;
 
+/**
+ * Time a function keeps back after its last piece of work for the SQS write that records it:
+ * one SQS call's worst case and a second. The delivery engine starts a send, and the ingest a
+ * fan-out request, only with this much left, so an invocation is never cut between doing a
+ * thing and recording it.
+ */
+const SQS_WRITE_MARGIN_MS = worstCaseCallMs(AWS_CALL_LIMITS.sqs) + 1_000;
+
 /** What a client constructor takes: the region, retries and the request handler's timeouts. */
 interface AwsClientConfig {
   readonly region?: string;
@@ -91,4 +99,4 @@ const awsClientConfig = (
 };
 
 export type { AwsCallLimits, AwsClientConfig, AwsService };
-export { AWS_CALL_LIMITS, awsClientConfig, worstCaseCallMs };
+export { AWS_CALL_LIMITS, awsClientConfig, SQS_WRITE_MARGIN_MS, worstCaseCallMs };

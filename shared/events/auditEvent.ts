@@ -45,6 +45,13 @@ const MAX_EVENT_BYTES = 200 * 1024;
  */
 const MAX_EVENTS_PER_MESSAGE = 1_000;
 
+/**
+ * Events `npm run push` and the producer example pack into one message: a tenth of what the
+ * ingest takes, so that one ingest invocation (10 records) fans out at most 1,000 events per
+ * export, which its 30 s and 256 MB send in time (each event is a delivery message per export).
+ */
+const EVENTS_PER_PACKED_MESSAGE = 100;
+
 /** Deepest accepted nesting of objects and arrays; deeper input is rejected, not recursed. */
 const MAX_EVENT_DEPTH = 32;
 
@@ -184,6 +191,7 @@ const formatEventProblems = (problems: readonly EventProblem[]): string =>
 
 export type { AuditEvent, EventProblem, EventValidation, Severity };
 export {
+  EVENTS_PER_PACKED_MESSAGE,
   formatEventProblems,
   isSeverity,
   MAX_EVENT_BYTES,

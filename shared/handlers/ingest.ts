@@ -17,8 +17,14 @@ interface IngestHandlerDeps extends Omit<FanOutDeps, 'notify'>, HandlerObservabi
  */
 const createIngestHandler = (deps: IngestHandlerDeps) => {
   const { observability, notify } = observe('ingest', deps);
-  return sqsHandler(observability, async (event) => {
-    const result = await fanOut(event.Records, { ...deps, notify });
+  return sqsHandler(observability, async (event, context) => {
+    const result = await fanOut(
+      event.Records,
+      { ...deps, notify },
+      {
+        remainingMs: () => context.getRemainingTimeInMillis(),
+      },
+    );
     if (result.batchItemFailures.length > 0) {
       observability.logger.warn('records returned to the ingest queue for a retry', {
         message_ids: result.batchItemFailures.map((failure) => failure.itemIdentifier),

@@ -9,6 +9,7 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
+import { SQS_WRITE_MARGIN_MS } from '../awsClientSettings.js';
 import type { ObservabilityConfig } from '../config/types.js';
 import {
   type AuditEvent,
@@ -40,6 +41,11 @@ interface FanOutDeps {
   readonly config: ObservabilityConfig;
   readonly queues: QueueDirectory;
   readonly notify: NoticeSink;
+}
+
+/** What the ingest knows about its invocation's deadline. */
+interface FanOutClock {
+  remainingMs(): number;
 }
 
 interface FanOutResult {
@@ -279,7 +285,11 @@ const FAN_OUT_REQUESTS_IN_FLIGHT = 50;
  * @example
  * const { batchItemFailures } = await fanOut(event.Records, { sqs, config, queues, notify });
  */
-const fanOut = async (records: readonly SQSRecord[], deps: FanOutDeps): Promise<FanOutResult> => {
+const fanOut = async (
+  records: readonly SQSRecord[],
+  deps: FanOutDeps,
+  clock?: FanOutClock,
+): Promise<FanOutResult> => {
   const byQueue = new Map<string, OutgoingMessage[]>();
   const recordOf = new Map<string, string>();
   for (const record of records) {
@@ -294,6 +304,11 @@ const fanOut = async (records: readonly SQSRecord[], deps: FanOutDeps): Promise<
     deps.sqs,
     [...byQueue].map(([queueUrl, messages]) => ({ queueUrl, messages })),
     FAN_OUT_REQUESTS_IN_FLIGHT,
+    // A request starts only with time left to finish it: past that, the records whose messages
+    // are not all sent go back to the queue (those sent go again then; deliveries drop the
+    // duplicates: shared/pipeline/copyLedger.ts), rather than the invocation being cut and all
+    // of them sent again. Messages go out in record order, so the first records finish first.
+    clock === undefined ? {} : { shouldStop: () => clock.remainingMs() < SQS_WRITE_MARGIN_MS },
   );
   const failedRecords = new Set<string>();
   for (const failure of outcome.failed) {
@@ -305,5 +320,5 @@ const fanOut = async (records: readonly SQSRecord[], deps: FanOutDeps): Promise<
   };
 };
 
-export type { FanOutDeps, FanOutResult };
+export type { FanOutClock, FanOutDeps, FanOutResult };
 export { fanOut, PARK_REASONS, unwrapDelivery };

@@ -198,6 +198,13 @@ const sendToQueues = async (
   sqs: SQSClient,
   sends: readonly QueueMessages[],
   requestsInFlight: number,
+  options: {
+    /**
+     * Asked before each request: true stops the sending (the invocation is running out of
+     * time), and the messages not sent are reported failed with the code `OutOfTime`.
+     */
+    readonly shouldStop?: () => boolean;
+  } = {},
 ): Promise<SendOutcome> => {
   const chunked = sends.map(({ queueUrl, messages }) =>
     chunkForBatches(messages).map((chunk): Batch => ({ queueUrl, chunk })),
@@ -211,6 +218,16 @@ const sendToQueues = async (
   let next = 0;
   const sendInTurn = async (): Promise<void> => {
     for (let batch = batches[next++]; batch !== undefined; batch = batches[next++]) {
+      if (options.shouldStop?.()) {
+        for (const message of batch.chunk) {
+          failed.push({
+            id: message.id,
+            code: 'OutOfTime',
+            message: 'not sent: the invocation was running out of time',
+          });
+        }
+        continue;
+      }
       await sendBatch(sqs, batch, sent, failed);
     }
   };

@@ -10,7 +10,7 @@ import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { parseEventInput, runPush } from '../../cli/push.js';
 import { closedPortUrl } from '../../local/receivers.js';
 import { localSqsClient } from '../../local/sqsServer.js';
-import { MAX_EVENTS_PER_MESSAGE } from '../../shared/events/auditEvent.js';
+import { EVENTS_PER_PACKED_MESSAGE } from '../../shared/events/auditEvent.js';
 import { queueNames } from '../../shared/sqs/queueNames.js';
 import { runCli } from '../helpers/cli.js';
 import { auditEvent, auditEvents, drainQueue, recordSqsCalls } from '../helpers/pipeline.js';
@@ -147,12 +147,12 @@ describe('Function: runPush()', () => {
     expect(await auditIdsIn(queueUrl)).toHaveLength(12);
   });
 
-  it('packs events into JSON arrays of at most 1,000, in order, sent with SendMessageBatch', async () => {
+  it('packs events into JSON arrays of at most 100, in order, sent with SendMessageBatch', async () => {
     // Prepare
     const { out, err, output } = collectingOutput();
     const queueUrl = await freshQueue();
     const file = join(dir, 'many.ndjson');
-    const events = auditEvents(MAX_EVENTS_PER_MESSAGE + 200);
+    const events = auditEvents(EVENTS_PER_PACKED_MESSAGE + 20);
     await writeFile(file, events.map((event) => JSON.stringify(event)).join('\n'));
     const sqs = localSqsClient(stack.server.endpoint);
     const calls = recordSqsCalls(sqs);
@@ -161,12 +161,12 @@ describe('Function: runPush()', () => {
     const code = await runPush({ file, queueUrl }, output, { sqs });
     sqs.destroy();
 
-    // Assess: two messages of about 200 KiB together, so one request.
+    // Assess: two messages, small enough together for one request.
     expect(err).toEqual([]);
     expect(code).toBe(0);
-    expect(out).toEqual([`pushed 1200 of 1200 events to ${queueUrl} (0 invalid, 0 refused)`]);
+    expect(out).toEqual([`pushed 120 of 120 events to ${queueUrl} (0 invalid, 0 refused)`]);
     const messages = await messagesIn(queueUrl);
-    expect(messages.map((message) => message.length)).toEqual([MAX_EVENTS_PER_MESSAGE, 200]);
+    expect(messages.map((message) => message.length)).toEqual([EVENTS_PER_PACKED_MESSAGE, 20]);
     expect(messages.flat().map((event) => event.audit_id)).toEqual(
       events.map((event) => event.audit_id),
     );

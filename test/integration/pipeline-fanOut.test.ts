@@ -5,6 +5,7 @@
  */
 import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createPipelineQueues } from '../../local/pipeline.js';
+import { SQS_WRITE_MARGIN_MS } from '../../shared/awsClientSettings.js';
 import type { ObservabilityConfig } from '../../shared/config/types.js';
 import type { AuditEvent } from '../../shared/events/auditEvent.js';
 import type { PipelineNotice } from '../../shared/observability/notices.js';
@@ -82,6 +83,40 @@ describe('Function: fanOut()', () => {
       expect.objectContaining({ type: 'fanned_out', events: 1, messages: 2 }),
       expect.objectContaining({ type: 'fanned_out', events: 1, messages: 1 }),
     ]);
+  });
+
+  it('stops sending when the invocation runs out of time: the first records done, the rest returned', async () => {
+    // Prepare: three records of 10 events each, for two exports (six requests, the queues
+    // taking turns); the clock has time for the first record's two requests only.
+    const { queues, deps } = await setup(TWO_EXPORTS);
+    const records = [0, 1, 2].map((record) =>
+      sqsRecord(
+        JSON.stringify(
+          Array.from({ length: 10 }, (_, index) =>
+            auditEvent({ event_kind: 'policy_block', audit_id: `ae_t${record}_${index}` }),
+          ),
+        ),
+      ),
+    );
+    let asked = 0;
+    const clock = {
+      remainingMs: () => {
+        asked += 1;
+        return asked <= 2 ? 30_000 : SQS_WRITE_MARGIN_MS - 1;
+      },
+    };
+
+    // Act
+    const result = await fanOut(records, deps, clock);
+
+    // Assess: record 0 went whole; records 1 and 2 go back to the queue, nothing half-reported.
+    expect(result.batchItemFailures).toEqual(
+      records.slice(1).map((record) => ({ itemIdentifier: record.messageId })),
+    );
+    const sent = (await bodiesOf(queues.delivery('blocks'))) as { event: { audit_id: string } }[];
+    expect(sent.map((message) => message.event.audit_id).sort()).toEqual(
+      Array.from({ length: 10 }, (_, index) => `ae_t0_${index}`).sort(),
+    );
   });
 
   it('reports only the record whose message SQS refused, and sends the rest', async () => {

@@ -109,6 +109,28 @@ describe('Function: sendMessages() and friends against the embedded SQS server',
     expect(outcome.failed[0]?.code).not.toBe('');
   });
 
+  it('sendToQueues() stops when asked, reporting what it did not send as OutOfTime', async () => {
+    // Prepare: 30 messages, 3 requests; time runs out after the first request.
+    const queueUrl = await createQueue();
+    const messages = Array.from({ length: 30 }, (_, index) => message(`m-${index}`));
+    let asked = 0;
+
+    // Act
+    const outcome = await sendToQueues(stack.sqs, [{ queueUrl, messages }], 1, {
+      shouldStop: () => {
+        asked += 1;
+        return asked > 1;
+      },
+    });
+
+    // Assess: the first ten went, in order; the other twenty are reported, none lost silently.
+    expect(outcome.sent).toEqual(messages.slice(0, 10).map((entry) => entry.id));
+    expect(outcome.failed.map((failure) => [failure.id, failure.code])).toEqual(
+      messages.slice(10).map((entry) => [entry.id, 'OutOfTime']),
+    );
+    expect(await queueDepth(stack.sqs, queueUrl)).toBe(10);
+  });
+
   it('sendToQueues() keeps at most N requests in flight, the queues taking turns batch by batch', async () => {
     // Prepare: a client of its own, whose middleware sees each request leave and come back.
     const sqs = localSqsClient(stack.server.endpoint);

@@ -18,7 +18,7 @@
  * back without a result, e.g. because the function crashes on it.
  */
 import type { SQSRecord } from 'aws-lambda';
-import { AWS_CALL_LIMITS, worstCaseCallMs } from '../../awsClientSettings.js';
+import { SQS_WRITE_MARGIN_MS } from '../../awsClientSettings.js';
 import type { ExportConfig } from '../../config/types.js';
 import type { PipelineNotice } from '../../observability/notices.js';
 import { prepareRequest } from '../../request/prepareRequest.js';
@@ -60,12 +60,11 @@ import type {
 } from './types.js';
 
 /**
- * Time kept back for the SQS writes that follow a send (the next copy, a dead letter): as long
- * as one SQS call can take with every try timing out (shared/awsClientSettings.ts), plus a
- * second. A send that uses its whole timeout still leaves room to record what happened, so the
- * invocation is not cut with the request made and its outcome lost.
+ * Time kept back for the SQS writes that follow a send (the next copy, a dead letter): a send
+ * that uses its whole timeout still leaves room to record what happened, so the invocation is
+ * not cut with the request made and its outcome lost.
  */
-const SAFETY_MARGIN_MS = worstCaseCallMs(AWS_CALL_LIMITS.sqs) + 1_000;
+const SAFETY_MARGIN_MS = SQS_WRITE_MARGIN_MS;
 
 /** Visibility of a record handed back because the invocation is out of time. */
 const OUT_OF_TIME_VISIBILITY_SECONDS = 1;
