@@ -162,8 +162,21 @@ const sendBatch = async (
         message: failure.Message ?? 'SQS did not accept the message',
       });
     }
+    // Sent is what SQS says it took: an entry it names in neither list is not assumed sent.
+    const succeeded = new Set(
+      (response.Successful ?? []).map((success) => Number(success.Id?.slice(1))),
+    );
     chunk.forEach((message, index) => {
-      if (!failedIndexes.has(index)) sent.push(message.id);
+      if (failedIndexes.has(index)) return;
+      if (succeeded.has(index)) {
+        sent.push(message.id);
+        return;
+      }
+      failed.push({
+        id: message.id,
+        code: 'NotReported',
+        message: 'SQS reported neither success nor failure for the message',
+      });
     });
   } catch (error) {
     for (const message of chunk) {
