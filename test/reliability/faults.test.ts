@@ -6,12 +6,11 @@
  * messages. Every case asserts that nothing is lost, and the requests, dead letters and alerts
  * that docs/reliability.md promises for it. The table there is this file's table.
  */
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import { type EmbeddedSqsServer, localSqsClient, startEmbeddedSqs } from '../../local/sqsServer.js';
 import type { AuditEvent } from '../../shared/events/auditEvent.js';
 import { deliveryId, newDeliveryMessage } from '../../shared/pipeline/messages/index.js';
 import { auditEvents } from '../helpers/pipeline.js';
 import type { ReceiverBehaviour } from '../helpers/receivers.js';
+import { useTestStack } from '../helpers/testStack.js';
 import { type Collected, EXPORT, type FaultStage, startFaultStage, TOKEN } from './faultStage.js';
 import { reliabilityScale } from './helpers.js';
 
@@ -254,19 +253,8 @@ const tally = (stage: FaultStage, events: readonly AuditEvent[], collected: Coll
   });
 
 describe('Faults of our own infrastructure', () => {
-  let server: EmbeddedSqsServer;
-  let sqs: SQSClient;
+  const stack = useTestStack({ sqs: true });
   let stageCounter = 0;
-
-  beforeAll(async () => {
-    server = await startEmbeddedSqs();
-    sqs = localSqsClient(server.endpoint);
-  });
-
-  afterAll(async () => {
-    sqs.destroy();
-    await server.stop();
-  });
 
   it.each(CASES.map((fault) => [fault.name, fault] as const))(
     '%s: nothing lost, the promised requests, dead letters and alerts',
@@ -274,8 +262,8 @@ describe('Faults of our own infrastructure', () => {
       // Prepare
       stageCounter += 1;
       const stage = await startFaultStage({
-        sqs,
-        endpoint: server.endpoint,
+        sqs: stack.sqs,
+        endpoint: stack.server.endpoint,
         stage: `fault${stageCounter}`,
         maxAttempts: MAX_ATTEMPTS,
         receiver: behaviourOf(fault.receiver),
@@ -326,8 +314,8 @@ describe('Faults of our own infrastructure', () => {
     // come back, and every copy that comes back goes to the container that did not settle it.
     stageCounter += 1;
     const stage = await startFaultStage({
-      sqs,
-      endpoint: server.endpoint,
+      sqs: stack.sqs,
+      endpoint: stack.server.endpoint,
       stage: `fault${stageCounter}`,
       maxAttempts: MAX_ATTEMPTS,
       receiver: behaviourOf('refuses'),
@@ -367,8 +355,8 @@ describe('Faults of our own infrastructure', () => {
     // Prepare
     stageCounter += 1;
     const stage = await startFaultStage({
-      sqs,
-      endpoint: server.endpoint,
+      sqs: stack.sqs,
+      endpoint: stack.server.endpoint,
       stage: `fault${stageCounter}`,
       maxAttempts: MAX_ATTEMPTS,
       receiver: behaviourOf('accepts'),
