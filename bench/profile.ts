@@ -8,25 +8,11 @@
  * named by their source file; `node_modules` packages by their name.
  */
 import { Session } from 'node:inspector/promises';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { lambdaContext } from '../local/lambdaContext.js';
-import { exportsByName } from '../shared/config/exportsByName.js';
 import { createDeliveryHandler } from '../shared/handlers/delivery.js';
-import { exportLocator, queueDirectory } from '../shared/sqs/queueNames.js';
-import { deliveryFunctionTimeoutSeconds } from '../shared/sqs/queueSettings.js';
-import type { HttpClient } from '../shared/transport/http.js';
-import { chunk } from './format.js';
-import {
-  BENCH_STAGE,
-  benchConfig,
-  benchEvent,
-  benchSecrets,
-  deliveryRecords,
-  RoundLedger,
-  silentObservability,
-} from './harness/fixtures.js';
+import { silentObservability } from './harness/fixtures.js';
+import { inMemoryDelivery } from './harness/inMemoryDelivery.js';
 
-const EXPORT = 'pagerduty-alerts';
 const RECORDS_PER_ROUND = 1_000;
 
 interface ProfileNode {
@@ -53,26 +39,11 @@ const moduleOf = (node: ProfileNode): string => {
 const main = async (): Promise<void> => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const rounds = Number(process.env.PROFILE_ROUNDS ?? 40);
-  const config = await benchConfig([{ kind: 'pagerduty', url: 'http://127.0.0.1:9' }]);
-  const instantHttp: HttpClient = {
-    send: async () => ({ status: 202, latencyMs: 0, bodySnippet: '', bodyTruncated: false }),
-    close: async () => undefined,
-  };
-  const ledger = new RoundLedger();
+  const { deps, ledger, batches, timeoutMs } = await inMemoryDelivery(RECORDS_PER_ROUND);
   const handler = createDeliveryHandler({
-    ledger,
-    sqs: { send: async () => ({}) } as unknown as SQSClient,
-    queues: queueDirectory('http://127.0.0.1:9/000000000000/', BENCH_STAGE),
-    exports: exportsByName(config),
-    http: instantHttp,
-    secrets: benchSecrets(),
-    exportOfQueueArn: exportLocator(config, BENCH_STAGE),
+    ...deps,
     observability: silentObservability('delivery'),
   });
-  const arn = `arn:aws:sqs:us-east-1:000000000000:tappass-${BENCH_STAGE}-deliver-${EXPORT}`;
-  const events = Array.from({ length: RECORDS_PER_ROUND }, (_, index) => benchEvent(index));
-  const batches = chunk(deliveryRecords(events, EXPORT, arn), 10);
-  const timeoutMs = deliveryFunctionTimeoutSeconds(config) * 1000;
   const round = async () => {
     ledger.forget();
     for (const batch of batches) {

@@ -5,69 +5,32 @@
  * in-memory I/O: an HTTP client that answers 202 at once and an SQS client whose `send` does
  * nothing. Only the wrapper differs.
  */
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { lambdaContext } from '../../local/lambdaContext.js';
-import { exportsByName } from '../../shared/config/exportsByName.js';
 import { createDeliveryHandler } from '../../shared/handlers/delivery.js';
 import { deliverRecords } from '../../shared/pipeline/delivery/engine.js';
 import { ExportGuards } from '../../shared/pipeline/flowControl/exportGuards.js';
-import { exportLocator, queueDirectory } from '../../shared/sqs/queueNames.js';
-import { deliveryFunctionTimeoutSeconds } from '../../shared/sqs/queueSettings.js';
-import type { HttpClient } from '../../shared/transport/http.js';
-import { chunk, num, times } from '../format.js';
-import {
-  BENCH_STAGE,
-  benchConfig,
-  benchEvent,
-  benchSecrets,
-  deliveryRecords,
-  RoundLedger,
-  silentObservability,
-} from '../harness/fixtures.js';
+import { num, times } from '../format.js';
+import { silentObservability } from '../harness/fixtures.js';
+import { inMemoryDelivery } from '../harness/inMemoryDelivery.js';
 import { alternateRounds } from '../harness/rounds.js';
 import type { FigureOutput } from '../report.js';
 import { verdict } from '../report.js';
 import type { BenchSettings } from '../settings.js';
 
-const EXPORT = 'pagerduty-alerts';
 const GOAL = 0.95;
 /** Distinct records cycled through; enough that no cache of ours is the thing measured. */
 const DISTINCT_BATCHES = 100;
 
-/** Answers every request with 202 at once. */
-const instantHttp: HttpClient = {
-  send: async () => ({ status: 202, latencyMs: 0, bodySnippet: '', bodyTruncated: false }),
-  close: async () => undefined,
-};
-
-/** Accepts every SQS command and does nothing (no command is expected at steady state). */
-const nullSqs = { send: async () => ({}) } as unknown as SQSClient;
-
 const run = async (settings: BenchSettings): Promise<FigureOutput> => {
-  const config = await benchConfig([{ kind: 'pagerduty', url: 'http://127.0.0.1:9' }]);
-  const queues = queueDirectory('http://127.0.0.1:9/000000000000/', BENCH_STAGE);
   const observability = silentObservability('delivery');
-  // Both sides carry a ledger, emptied whenever the cycle of batches starts over, so that the
-  // records stay new deliveries and only the wrapper differs.
-  const ledger = new RoundLedger();
-  const deps = {
-    ledger,
-    sqs: nullSqs,
-    queues,
-    exports: exportsByName(config),
-    http: instantHttp,
-    secrets: benchSecrets(),
-    exportOfQueueArn: exportLocator(config, BENCH_STAGE),
-  };
+  // Both sides carry the same ledger, emptied whenever the cycle of batches starts over, so that
+  // the records stay new deliveries and only the wrapper differs.
+  const { deps, ledger, batches, timeoutMs } = await inMemoryDelivery(DISTINCT_BATCHES * 10);
   const wrapped = createDeliveryHandler({ ...deps, observability });
   // The handler builds its breakers and rate limiters once per container; the bare side gets
   // its own, so that both do the same per-record work and only the wrapper differs.
   const bareGuards = new ExportGuards();
-  const timeoutMs = deliveryFunctionTimeoutSeconds(config) * 1000;
-  const arn = `arn:aws:sqs:us-east-1:000000000000:tappass-${BENCH_STAGE}-deliver-${EXPORT}`;
-  const events = Array.from({ length: DISTINCT_BATCHES * 10 }, (_, i) => benchEvent(i));
-  const batches = chunk(deliveryRecords(events, EXPORT, arn), 10);
 
   const context = () => lambdaContext({ functionName: 'delivery', timeoutMs });
   const sides = {
