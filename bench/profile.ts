@@ -4,6 +4,7 @@
  * do nothing) under the V8 profiler, and prints CPU microseconds per record by module, the
  * table behind "Where a delivery's time goes" in docs/performance.md.
  *
+ * Metrics are disabled as in the figures (`PROFILE_METRICS=1` keeps them, EMF printed).
  * `PROFILE_ROUNDS` (default 40) rounds of 1,000 records, after a warm-up round. Modules are
  * named by their source file; `node_modules` packages by their name.
  */
@@ -37,7 +38,7 @@ const moduleOf = (node: ProfileNode): string => {
 };
 
 const main = async (): Promise<void> => {
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  if (process.env.PROFILE_METRICS !== '1') process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const rounds = Number(process.env.PROFILE_ROUNDS ?? 40);
   const { deps, ledger, batches, timeoutMs } = await inMemoryDelivery(RECORDS_PER_ROUND);
   const handler = createDeliveryHandler({

@@ -2,9 +2,24 @@
  * Side-by-side throughput: each side runs once per round, in an order that rotates every round,
  * so that a slow spell of a shared machine falls on every side alike. Medians are taken over
  * rounds.
+ *
+ * Before each run the young generation is collected, outside the timing: otherwise a side pays
+ * for the garbage the side before it left. Figure 1 showed it: two identical handler rigs
+ * differed by a third (225 and 157 µs of CPU per request), the slower one always running right
+ * after the other. Each side still pays for the collections its own allocations cause while it
+ * runs. A full collection instead made every side twice as slow (V8 shrinks the heap after it).
  */
 import { median } from '../format.js';
 import { timed } from './measure.js';
+
+/** A young-generation collection; the figure processes run with `--expose-gc` (./rpc.ts). */
+const collectGarbage = (): void => {
+  const gc = (globalThis as { gc?: (options: { type: 'minor' }) => void }).gc;
+  if (gc === undefined) {
+    throw new Error('side-by-side rounds need node --expose-gc (bench/harness/rpc.ts forks so)');
+  }
+  gc({ type: 'minor' });
+};
 
 /** One side's rounds. */
 interface SideRounds {
@@ -41,6 +56,7 @@ const alternateRounds = async <K extends string>(
   for (let round = 0; round < rounds; round++) {
     for (let turn = 0; turn < names.length; turn++) {
       const name = names[(round + turn) % names.length] as K;
+      collectGarbage();
       const { result, ms, cpuMs } = await timed(sides[name]);
       const side = runs.get(name);
       if (!side) continue;

@@ -102,7 +102,9 @@ class RpcChild {
   static fork(module: string, name: string): RpcChild {
     const path = fileURLToPath(new URL(module, import.meta.url));
     const child = fork(path, [], {
-      execArgv: [...TSX_EXEC_ARGV],
+      // --expose-gc: side-by-side rounds collect the garbage of one side before the next
+      // starts (./rounds.ts).
+      execArgv: [...TSX_EXEC_ARGV, '--expose-gc'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     return new RpcChild(child, name);

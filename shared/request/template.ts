@@ -33,6 +33,7 @@ import {
 import { jsonSyntaxError } from './jsonSyntax.js';
 import { asText, TEMPLATE_FILTERS } from './templateFilters.js';
 import { eventJsonInLoops, PRIVATE_NAMES, rewriteTemplateSource } from './templateSource.js';
+import { type Piece, substitutionPlan, UNPLANNED, writePlan } from './templateSubstitution.js';
 import { findMalformedReferences, findVariableReferences } from './variables.js';
 
 /** Limits of the Liquid engine, documented in the README. */
@@ -86,6 +87,8 @@ interface CompiledBody {
   readonly format: BodyFormat;
   /** `${VAR}` names the template needs, each once, in first-seen order. */
   readonly variableNames: readonly string[];
+  /** Bodies are written by a substitution plan, not Liquid (`./templateSubstitution.ts`). */
+  readonly substitutes: boolean;
   /**
    * The request body for one event.
    *
@@ -104,6 +107,11 @@ interface CompileBodyOptions {
   readonly format: BodyFormat;
   /** Most UTF-8 bytes a rendered body may have; default {@link DEFAULT_MAX_BODY_BYTES}. */
   readonly maxBodyBytes?: number;
+  /**
+   * `false` renders every body with Liquid even when the template only substitutes
+   * (`./templateSubstitution.ts`); the tests compare both ways. Default `true`.
+   */
+  readonly substitution?: boolean;
 }
 
 /**
@@ -235,9 +243,13 @@ const liquid = new Liquid({
   // import time (figure 6 of docs/performance.md).
   locale: 'en-US',
 });
-liquid.registerFilter(PRIVATE_NAMES.valueFilter, jsonValueFilter);
-liquid.registerFilter(PRIVATE_NAMES.stringFilter, jsonStringFilter);
-liquid.registerFilter(PRIVATE_NAMES.textFilter, textFilter);
+/** The filters the source rewrite ends every output with, by name. */
+const PRIVATE_FILTERS = {
+  [PRIVATE_NAMES.valueFilter]: jsonValueFilter,
+  [PRIVATE_NAMES.stringFilter]: jsonStringFilter,
+  [PRIVATE_NAMES.textFilter]: textFilter,
+} as const;
+for (const [name, filter] of Object.entries(PRIVATE_FILTERS)) liquid.registerFilter(name, filter);
 liquid.registerFilter('json', jsonFilter);
 liquid.registerFilter('jsonify', jsonFilter);
 liquid.registerTag('capture', BoundedCaptureTag);
@@ -321,6 +333,46 @@ const renderInto = (parsed: Template[], scope: object, emitter: BodyEmitter): st
 };
 
 /**
+ * Two stand-ins per private filter, written where its outputs are: JSON text of a value (an
+ * object holding a quote), escaped string content (a quote and a backslash).
+ */
+const PROBES: Readonly<Record<string, readonly [string, string]>> = {
+  [PRIVATE_NAMES.valueFilter]: ['null', jsonValueFilter({ p: ['q"', 1] })],
+  [PRIVATE_NAMES.stringFilter]: ['', jsonStringFilter('q"\\')],
+};
+
+/**
+ * Whether every body of a substitution plan is JSON, decided once: the literal text is fixed,
+ * each value output writes exactly one JSON value (`jsonValueFilter`) and each string output
+ * valid string content (`jsonStringFilter`), so if the text parses with two unlike stand-ins in
+ * every output it parses with any. Such a template's bodies skip the per-render `JSON.parse`.
+ */
+const alwaysJson = (pieces: readonly Piece[]): boolean => {
+  const withProbe = (which: 0 | 1): string | undefined => {
+    let text = '';
+    for (const piece of pieces) {
+      if ('text' in piece) {
+        text += piece.text;
+        continue;
+      }
+      const probe = PROBES[piece.name]?.[which];
+      if (probe === undefined) return undefined;
+      text += probe;
+    }
+    return text;
+  };
+  return [withProbe(0), withProbe(1)].every((text) => {
+    if (text === undefined) return false;
+    try {
+      JSON.parse(text);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+};
+
+/**
  * A short excerpt of the rendered body around `offset`, with secrets redacted. The window is
  * cut before redacting, so it is widened first to never split a secret into a fragment that
  * redaction would no longer recognise.
@@ -344,6 +396,7 @@ const eventAsJsonBody = (exportName: string, format: BodyFormat): CompiledBody =
   exportName,
   format,
   variableNames: [],
+  substitutes: false,
   render: async (event) => JSON.stringify(event),
 });
 
@@ -382,6 +435,9 @@ const compileBody = (options: CompileBodyOptions): CompiledBody => {
     );
   }
   const parsed = parseOrThrow(rewritten.source, exportName);
+  const plan =
+    options.substitution === false ? undefined : substitutionPlan(parsed, PRIVATE_FILTERS);
+  const planIsAlwaysJson = format === 'json' && plan !== undefined && alwaysJson(plan);
   // Locating a bad byte renders a copy whose nodes say where they start; parsed on the first
   // error only, so that the deliveries' own renders pay nothing for it (bench, figure 4b).
   let tracked: Template[] | undefined;
@@ -443,9 +499,18 @@ const compileBody = (options: CompileBodyOptions): CompiledBody => {
         variableNames.map((name, index) => [name, values[index]]),
       ),
     };
-    let body: string;
+    let body: string | undefined;
+    if (plan !== undefined) {
+      const emitter = new BodyEmitter(limitBytes);
+      try {
+        if (writePlan(plan, emitter, scope) !== UNPLANNED) body = emitter.buffer;
+      } catch {
+        // Liquid renders it again below, and reports what failed and where.
+      }
+      if (body !== undefined && planIsAlwaysJson) return body;
+    }
     try {
-      body = renderInto(parsed, scope, new BodyEmitter(limitBytes));
+      body ??= renderInto(parsed, scope, new BodyEmitter(limitBytes));
     } catch (error) {
       const cause = originalErrorOf(error);
       const at = positionText(template, templateOffset(liquidErrorOffset(error)));
@@ -474,7 +539,7 @@ const compileBody = (options: CompileBodyOptions): CompiledBody => {
     return body;
   };
 
-  return { exportName, format, variableNames, render };
+  return { exportName, format, variableNames, substitutes: plan !== undefined, render };
 };
 
 /**
