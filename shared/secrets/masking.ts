@@ -191,14 +191,24 @@ const computeForms = (values: readonly string[]): readonly string[] => {
   return [...forms];
 };
 
-/** Text to search, and where each of its characters came from in the original text. */
+/**
+ * Text to search, and where each of its characters came from in the original text: the text
+ * itself (no maps), or a decoded copy of it. Plain data, not closures: every answer's headers
+ * are masked, so a view is built several times per delivery.
+ */
 interface View {
   readonly text: string;
-  /** Original offset where the view's character `index` starts. */
-  start(index: number): number;
-  /** Original offset just past the view's character `index`. */
-  end(index: number): number;
+  /** Original offset where the view's character `index` starts; absent: `index` itself. */
+  readonly starts?: readonly number[];
+  /** Original offset just past the view's character `index`; absent: `index + 1`. */
+  readonly ends?: readonly number[];
 }
+
+const startOf = (view: View, index: number): number =>
+  view.starts === undefined ? index : (view.starts[index] ?? 0);
+
+const endOf = (view: View, index: number): number =>
+  view.ends === undefined ? index + 1 : (view.ends[index] ?? 0);
 
 const PERCENT_BYTES = /(?:%[0-9A-Fa-f]{2})+/g;
 
@@ -216,8 +226,8 @@ const percentDecoded = (view: View): View | undefined => {
   const copy = (from: number, to: number) => {
     for (let index = from; index < to; index++) {
       text += view.text[index];
-      starts.push(view.start(index));
-      ends.push(view.end(index));
+      starts.push(startOf(view, index));
+      ends.push(endOf(view, index));
     }
   };
   for (const match of view.text.matchAll(PERCENT_BYTES)) {
@@ -234,24 +244,20 @@ const percentDecoded = (view: View): View | undefined => {
     for (const char of decoded) {
       for (let unit = 0; unit < char.length; unit++) {
         text += char[unit];
-        starts.push(view.start(at));
-        ends.push(view.end(at + run.length - 1));
+        starts.push(startOf(view, at));
+        ends.push(endOf(view, at + run.length - 1));
       }
     }
     copied = at + run.length;
   }
   if (copied === 0) return undefined;
   copy(copied, view.text.length);
-  return {
-    text,
-    start: (index) => starts[index] ?? 0,
-    end: (index) => ends[index] ?? 0,
-  };
+  return { text, starts, ends };
 };
 
 /** The text itself, then decoded once and twice where it holds `%XX`. */
 const viewsOf = (text: string): View[] => {
-  const views: View[] = [{ text, start: (index) => index, end: (index) => index + 1 }];
+  const views: View[] = [{ text }];
   for (let level = 0; level < 2; level++) {
     const last = views[views.length - 1];
     const decoded = last === undefined ? undefined : percentDecoded(last);
@@ -275,7 +281,7 @@ const maskForms = (
   for (const view of viewsOf(text)) {
     for (const form of forms) {
       for (let at = view.text.indexOf(form); at !== -1; at = view.text.indexOf(form, at + 1)) {
-        intervals.push([view.start(at), view.end(at + form.length - 1)]);
+        intervals.push([startOf(view, at), endOf(view, at + form.length - 1)]);
       }
     }
   }

@@ -1,0 +1,68 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
+import { jest } from '@jest/globals';
+import type { PipelineNotice } from '../../shared/observability/notices.js';
+import { createObservability } from '../../shared/observability/observability.js';
+
+/** The JSON log lines a logger at `logLevel` writes for `notices`. */
+const logLinesFor = (logLevel: LogLevel, notices: readonly PipelineNotice[]) => {
+  const lines: string[] = [];
+  const logger = new Logger({ serviceName: 'unit', logLevel });
+  const write = (chunk: unknown) => {
+    lines.push(String(chunk));
+    return true;
+  };
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation(write),
+    jest.spyOn(process.stderr, 'write').mockImplementation(write),
+  ];
+  try {
+    const { notify } = createObservability({ functionName: 'delivery', stage: 'unit', logger });
+    for (const notice of notices) notify(notice);
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+  return lines
+    .flatMap((chunk) => chunk.split('\n'))
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { level: string; message: string; outcome?: string });
+};
+
+const attempt = (outcome: 'success' | 'retry' | 'permanent'): PipelineNotice => ({
+  type: 'attempt',
+  auditId: `ae_${outcome}`,
+  export: 'alerts',
+  attempt: 1,
+  maxAttempts: 3,
+  status: outcome === 'success' ? 202 : 503,
+  latencyMs: 4,
+  outcome,
+});
+
+describe('Function: createObservability() logs', () => {
+  const notices = [attempt('success'), attempt('retry'), attempt('permanent')];
+
+  it('writes failed attempts at INFO and leaves delivered ones to DEBUG', () => {
+    // Act
+    const lines = logLinesFor('INFO', notices);
+
+    // Assess
+    expect(lines.map(({ level, outcome }) => [level, outcome])).toEqual([
+      ['INFO', 'retry'],
+      ['INFO', 'permanent'],
+    ]);
+  });
+
+  it('writes every attempt at DEBUG, the delivered ones as DEBUG lines', () => {
+    // Act
+    const lines = logLinesFor('DEBUG', notices);
+
+    // Assess
+    expect(lines.map(({ level, outcome }) => [level, outcome])).toEqual([
+      ['DEBUG', 'success'],
+      ['INFO', 'retry'],
+      ['INFO', 'permanent'],
+    ]);
+    expect(lines.every(({ message }) => message === 'delivery attempt')).toBe(true);
+  });
+});
