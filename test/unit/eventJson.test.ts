@@ -161,8 +161,10 @@ describe('Function: parseEventJson()', () => {
           // Act
           const result = verdict(eventWith(json));
 
-          // Assess
-          expect(result).toBe(refusal(path, longer, shortest));
+          // Assess: it arrives as the double the longer text parses to, written back. Mostly the
+          // value's own, but not always: 35381181318944210 lies halfway between two doubles, and
+          // the extra digit tips it to the upper one, 35381181318944212.
+          expect(result).toBe(refusal(path, longer, JSON.stringify(Number(longer))));
         },
       ),
       { numRuns: 300 },

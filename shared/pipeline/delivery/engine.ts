@@ -201,28 +201,35 @@ const resolveVariables = async (
   }
 };
 
-/** Renders each record's request; a record that cannot be rendered is dead-lettered alone. */
+/**
+ * Renders each record's request; a record that cannot be rendered is dead-lettered alone.
+ * `onPrepared` hears of each record as soon as it is rendered.
+ */
 const prepare = async (
   run: ExportRun,
   items: readonly Item[],
   variables: Readonly<Record<string, string>>,
+  onPrepared?: (item: PreparedItem) => void,
 ): Promise<PreparedItem[]> => {
   const { exportConfig } = run;
   const prepared: PreparedItem[] = [];
   for (const item of items) {
+    let ready: PreparedItem;
     try {
       const request = await prepareRequest(exportConfig, item.message.event, variables, {
         presets: run.deps.presets,
         deliveryId: item.message.delivery_id,
       });
-      prepared.push(
+      ready =
         exportConfig.batch === undefined
           ? { ...item, request }
-          : { ...item, request, element: batchElement(exportConfig, request.body) },
-      );
+          : { ...item, request, element: batchElement(exportConfig, request.body) };
     } catch (error) {
       decide(run, [item], outcomeOfFailure(run, item, error, 'kept'));
+      continue;
     }
+    prepared.push(ready);
+    onPrepared?.(ready);
   }
   return prepared;
 };
@@ -383,20 +390,30 @@ const decideExport = async (
   const variables = await resolveVariables(run, ready);
   if (variables === undefined) return;
   run.secretValues = Object.values(variables);
-  const prepared = await prepare(run, ready, variables);
-  await Promise.all(
-    groupsOf(run.exportConfig, prepared).map(async (group) => {
-      const [first, ...rest] = group;
-      if (first === undefined) return;
-      try {
-        await sendGroup(run, [first, ...rest], variables, clock);
-      } catch (error) {
+  const sends: Promise<void>[] = [];
+  const send = (group: readonly PreparedItem[]): void => {
+    const [first, ...rest] = group;
+    if (first === undefined) return;
+    sends.push(
+      sendGroup(run, [first, ...rest], variables, clock).catch((error: unknown) => {
         // Unexpected, and only this group's: its records without an outcome stay on the queue,
         // while the other groups finish as they would have.
         keepUndecided(run, group, error);
-      }
-    }),
-  );
+      }),
+    );
+  };
+  // Without `batch` a record's group is itself: it leaves as soon as it is rendered, so the
+  // first request is on the wire while the others render. A batch waits for all of them.
+  const sendAlone =
+    run.exportConfig.batch === undefined
+      ? (item: PreparedItem) => {
+          for (const group of groupsOf(run.exportConfig, [item])) send(group);
+        }
+      : undefined;
+  const prepared = await prepare(run, ready, variables, sendAlone);
+  if (sendAlone === undefined)
+    for (const group of groupsOf(run.exportConfig, prepared)) send(group);
+  await Promise.all(sends);
 };
 
 /** Decides and settles one export's records of the invocation. */
