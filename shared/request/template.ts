@@ -14,6 +14,7 @@ import {
   Liquid,
   Context as LiquidContext,
   filters as liquidFilters,
+  Output,
   type Template,
   TypeGuards,
   toValue,
@@ -304,6 +305,25 @@ const positionText = (template: string, offset: number | undefined): string => {
 };
 
 /**
+ * The rewritten-source offset of the first output whose last filter is not one of the private
+ * ones the rewrite appended: Liquid stopped reading it early (`{{ agent_id, }}` ends at the
+ * comma), so the escaping filter after it is ignored and event data would be written raw, free
+ * to add keys to a JSON body.
+ */
+const firstUnescapedOutput = (templates: readonly Template[]): number | undefined => {
+  for (const node of templates) {
+    const children = node.children?.(false, true);
+    if (node instanceof Output) {
+      const last = node.value.filters.at(-1);
+      if (last === undefined || !Object.hasOwn(PRIVATE_FILTERS, last.name)) return node.token.begin;
+    }
+    const inner = children ? firstUnescapedOutput(toValueSync(children)) : undefined;
+    if (inner !== undefined) return inner;
+  }
+  return undefined;
+};
+
+/**
  * Tells a {@link LocatingEmitter} which node is writing: wraps each node's `render` once, in
  * the copy of the templates used only to locate an error.
  */
@@ -435,6 +455,15 @@ const compileBody = (options: CompileBodyOptions): CompiledBody => {
     );
   }
   const parsed = parseOrThrow(rewritten.source, exportName);
+  const unescaped = firstUnescapedOutput(parsed);
+  if (unescaped !== undefined) {
+    const { line, column } = lineAndColumn(template, rewritten.originalOffset(unescaped));
+    throw new TemplateError(
+      'parse',
+      exportName,
+      `export "${exportName}": body_template line ${line}, column ${column}: Liquid stops reading this output at a stray character (such as "," or ")") after its value or filters, and would write the value without the escaping its place needs; remove what follows the value and its filters`,
+    );
+  }
   const plan =
     options.substitution === false ? undefined : substitutionPlan(parsed, PRIVATE_FILTERS);
   const planIsAlwaysJson = format === 'json' && plan !== undefined && alwaysJson(plan);

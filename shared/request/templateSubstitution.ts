@@ -74,7 +74,10 @@ const substitutionPlan = (
     if (!(node instanceof Output)) return undefined;
     const { initial, filters: chain } = node.value;
     const only = chain.length === 1 ? chain[0] : undefined;
-    const filter = only && only.args.length === 0 ? filters[only.name] : undefined;
+    const filter =
+      only && only.args.length === 0 && Object.hasOwn(filters, only.name)
+        ? filters[only.name]
+        : undefined;
     const access = initial.postfix.length === 1 ? initial.postfix[0] : undefined;
     if (!only || !filter || !access || !TypeGuards.isPropertyAccessToken(access)) return undefined;
     if (access.variable !== undefined) return undefined;

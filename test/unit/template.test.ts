@@ -266,6 +266,24 @@ describe('Function: compileBody()', () => {
       expect(error.message).not.toContain('END');
     });
 
+    it.each([
+      ['{"a": "{{ agent_id, }}"}', 8],
+      ['{"a": {{ agent_id ) }}}', 7],
+      ['{"a": "{{ agent_id | upcase, }}"}', 8],
+      ['{% if agent_id %}\n{"a": "{{ agent_id ,}}"}{% endif %}', 8],
+      ['{% capture s %}{{ agent_id, }}{% endcapture %}{"a": "{{ s }}"}', 16],
+    ])(
+      'refuses %s: Liquid would stop at the stray character and skip the escaping',
+      (template, column) => {
+        // Act
+        const error = thrownBy(() => compileBody({ exportName: 'x', template, format: 'json' }));
+
+        // Assess
+        expect(error).toMatchObject({ name: 'TemplateError', kind: 'parse' });
+        expect(error.message).toContain(`column ${column}: Liquid stops reading this output`);
+      },
+    );
+
     it('refuses {% echo %} and {% cycle %}, whose output cannot be escaped', () => {
       // Prepare
       const templates = [
