@@ -32,7 +32,10 @@ interface Observability {
   /** Metrics without an export dimension (ingest counts). */
   readonly metrics: Metrics;
   readonly notify: NoticeSink;
-  /** Writes every buffered metric as EMF; the handlers call it at the end of an invocation. */
+  /**
+   * Writes every buffered metric as EMF, and forgets the log level read during the invocation;
+   * the handlers call it at the end of each.
+   */
   flushMetrics(): void;
 }
 
@@ -126,17 +129,32 @@ const attemptFields = (notice: AttemptFields) => ({
 });
 
 /**
- * Whether a DEBUG line would be written. Asked before building one: Powertools reads the trace
- * id from the environment on every call, even for a line its level drops, a few microseconds
- * a delivery (npm run bench, figure 1). Read per call: sampling (`POWERTOOLS_LOGGER_SAMPLE_RATE`)
- * changes the level per invocation.
+ * Whether a DEBUG line would be written, asked once per invocation. Asked before building a
+ * line: Powertools reads the trace id from the environment on every call, even for a line its
+ * level drops, and reading the level reads the environment too (`AWS_LAMBDA_MAX_CONCURRENCY`),
+ * a few microseconds a delivery together (npm run bench, figure 1). The level changes only
+ * between invocations (sampling, `POWERTOOLS_LOGGER_SAMPLE_RATE`, is drawn as one starts), so
+ * the answer is forgotten when the handler flushes at the end of each.
  */
-const writesDebug = (logger: Logger): boolean => logger.level <= LogLevelThreshold.DEBUG;
+class DebugLevel {
+  #writes: boolean | undefined;
 
-const logNotice = (logger: Logger, notice: PipelineNotice): void => {
+  constructor(private readonly logger: Logger) {}
+
+  get writes(): boolean {
+    this.#writes ??= this.logger.level <= LogLevelThreshold.DEBUG;
+    return this.#writes;
+  }
+
+  forget(): void {
+    this.#writes = undefined;
+  }
+}
+
+const logNotice = (logger: Logger, debug: DebugLevel, notice: PipelineNotice): void => {
   switch (notice.type) {
     case 'fanned_out':
-      if (writesDebug(logger)) logger.debug('fanned out', { ...notice });
+      if (debug.writes) logger.debug('fanned out', { ...notice });
       return;
     case 'event_parked':
       logger.warn('invalid event parked in the ingest dead-letter queue', {
@@ -153,7 +171,7 @@ const logNotice = (logger: Logger, notice: PipelineNotice): void => {
       // letter.
       if (notice.outcome !== 'success') {
         logger.info('delivery attempt', { audit_id: notice.auditId, ...attemptFields(notice) });
-      } else if (writesDebug(logger)) {
+      } else if (debug.writes) {
         logger.debug('delivery attempt', { audit_id: notice.auditId, ...attemptFields(notice) });
       }
       return;
@@ -326,8 +344,9 @@ const createObservability = (options: {
         logger,
       }),
   );
+  const debug = new DebugLevel(logger);
   const notify: NoticeSink = (notice) => {
-    logNotice(logger, notice);
+    logNotice(logger, debug, notice);
     countNotice(metrics, perExport, notice);
   };
   return {
@@ -335,6 +354,7 @@ const createObservability = (options: {
     metrics,
     notify,
     flushMetrics: () => {
+      debug.forget();
       perExport.flush();
       // An invocation with nothing to count (all deferred, say) writes nothing, not a warning.
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
