@@ -76,35 +76,59 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 const numberText = (source: string): string =>
   source.length > 64 ? `${source.slice(0, 64)}… (${source.length} characters)` : source;
 
+/** A walk's position: object keys and array indexes from the root. */
+type PathSegments = (string | number)[];
+
+/** `policy_result.reasons[0].why`, or `(root)`: built only for a problem, not at every step. */
+const pathText = (segments: PathSegments): string => {
+  let text = '';
+  for (const segment of segments) {
+    if (typeof segment === 'number') text += `[${segment}]`;
+    else text += text === '' ? segment : `.${segment}`;
+  }
+  return text || '(root)';
+};
+
 /** Walks the value once, reporting forbidden keys and excessive depth with their paths. */
-const checkStructure = (value: unknown, path: string, depth: number, problems: EventProblem[]) => {
+const checkStructure = (
+  value: unknown,
+  segments: PathSegments,
+  depth: number,
+  problems: EventProblem[],
+) => {
   if (depth > MAX_EVENT_DEPTH) {
     problems.push({
-      path: path || '(root)',
+      path: pathText(segments),
       message: `nested deeper than ${MAX_EVENT_DEPTH} levels`,
     });
     return;
   }
+  // Strings, numbers kept exactly, booleans and null: nothing to look into.
+  if (typeof value !== 'object' || value === null) return;
   const inexact = inexactNumber(value);
   if (inexact !== undefined) {
     problems.push({
-      path: path || '(root)',
+      path: pathText(segments),
       message: `the event holds the number ${numberText(inexact.source)}, which cannot be kept exactly (it would arrive as ${numberText(inexact.rounded)}); send it as a string`,
     });
     return;
   }
   if (Array.isArray(value)) {
-    value.forEach((item, index) => {
-      checkStructure(item, `${path}[${index}]`, depth + 1, problems);
-    });
-  } else if (isPlainObject(value)) {
-    for (const [key, child] of Object.entries(value)) {
-      const childPath = path ? `${path}.${key}` : key;
+    for (let index = 0; index < value.length; index++) {
+      segments.push(index);
+      checkStructure(value[index], segments, depth + 1, problems);
+      segments.pop();
+    }
+  } else {
+    const object = value as Record<string, unknown>;
+    for (const key of Object.keys(object)) {
+      segments.push(key);
       if (FORBIDDEN_KEYS.has(key)) {
-        problems.push({ path: childPath, message: `the key "${key}" is not allowed` });
-        continue;
+        problems.push({ path: pathText(segments), message: `the key "${key}" is not allowed` });
+      } else {
+        checkStructure(object[key], segments, depth + 1, problems);
       }
-      checkStructure(child, childPath, depth + 1, problems);
+      segments.pop();
     }
   }
 };
@@ -153,7 +177,7 @@ const validateEvent = (value: unknown): EventValidation => {
     };
   }
   const problems: EventProblem[] = [];
-  checkStructure(value, '', 0, problems);
+  checkStructure(value, [], 0, problems);
   requireString(value, 'audit_id', problems);
   requireString(value, 'event_kind', problems);
   const timestamp = requireString(value, 'timestamp', problems);
