@@ -29,7 +29,7 @@ const SIZES = {
   },
   middlewareBatches: {
     env: 'BENCH_MIDDLEWARE_BATCHES',
-    fallback: 500,
+    fallback: 2_000,
     what: 'in-memory batches of 10 per round (7)',
   },
   events: { env: 'BENCH_EVENTS', fallback: 10_000, what: 'events pushed end to end (8)' },

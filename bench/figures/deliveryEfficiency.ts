@@ -16,7 +16,7 @@ import {
 } from '../harness/fixtures.js';
 import { RssSampler } from '../harness/measure.js';
 import { startReceiverProcess, startSqsServerProcess } from '../harness/processes.js';
-import { alternateRounds } from '../harness/rounds.js';
+import { alternateRounds, measuredHere, pairedRatio } from '../harness/rounds.js';
 import type { FigureOutput } from '../report.js';
 import { VERDICTS, verdict } from '../report.js';
 import type { BenchSettings } from '../settings.js';
@@ -53,9 +53,9 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
     const sampler = RssSampler.start();
     const sides = await alternateRounds(
       {
-        handler: () => rig.run(batches),
-        bare: () => bareLoop(bareHttp, requests),
-        quiet: () => quiet.run(batches),
+        handler: measuredHere(() => rig.run(batches)),
+        bare: measuredHere(() => bareLoop(bareHttp, requests)),
+        quiet: measuredHere(() => quiet.run(batches)),
       },
       settings.rounds,
       events.length,
@@ -66,7 +66,9 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
     const failed = sides.handler.failed + sides.bare.failed + sides.quiet.failed;
     const handlerRate = sides.handler.median;
     const bareRate = sides.bare.median;
-    const ratio = handlerRate / bareRate;
+    const paired = pairedRatio(sides.handler, sides.bare);
+    const quietPaired = pairedRatio(sides.quiet, sides.bare);
+    const ratio = paired.wall;
     const quietRate = sides.quiet.median;
     return {
       rows: [
@@ -75,7 +77,7 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
           name: 'Delivery efficiency (seed PagerDuty template)',
           measured: `${num(handlerRate)} req/s (handler, batches of 10)`,
           baseline: `${num(bareRate)} req/s (bare loop, same HTTP client, 10 in flight)`,
-          result: `${times(ratio)} (CPU ${times(sides.handler.cpuMedian / sides.bare.cpuMedian)})`,
+          result: `${times(ratio)} (CPU ${times(paired.cpu)})`,
           value: ratio,
           goal: `>= ${num(GOAL, 2)}x`,
           verdict: verdict(ratio >= GOAL && failed === 0 && totalCommands(rig.sqsCommands) === 0),
@@ -85,8 +87,8 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
           name: 'Diagnosis: the same handler, notices (logs, metrics) dropped',
           measured: `${num(quietRate)} req/s`,
           baseline: `${num(bareRate)} req/s (bare loop)`,
-          result: `${times(quietRate / bareRate)} (CPU ${times(sides.quiet.cpuMedian / sides.bare.cpuMedian)})`,
-          value: quietRate / bareRate,
+          result: `${times(quietPaired.wall)} (CPU ${times(quietPaired.cpu)})`,
+          value: quietPaired.wall,
           goal: 'none (explains 1)',
           verdict: VERDICTS.info,
         },
@@ -105,7 +107,7 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
         deliveriesPerRound: events.length,
         rounds: settings.rounds,
         sides,
-        ratioPerCpuSecond: sides.handler.cpuMedian / sides.bare.cpuMedian,
+        ratioPerCpuSecond: paired.cpu,
         failedDeliveries: failed,
         handlerSqsCommands: rig.sqsCommands,
         receiver: received,

@@ -11,7 +11,7 @@ import { num, times } from '../format.js';
 import { deliveryRig } from '../harness/deliveryRig.js';
 import { benchConfig, benchEvent, totalCommands } from '../harness/fixtures.js';
 import { startReceiverProcess, startSqsServerProcess } from '../harness/processes.js';
-import { alternateRounds } from '../harness/rounds.js';
+import { alternateRounds, measuredHere, pairedRatio } from '../harness/rounds.js';
 import type { FigureOutput } from '../report.js';
 import { verdict } from '../report.js';
 import type { BenchSettings } from '../settings.js';
@@ -46,8 +46,8 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
     const parsesBefore = templateParseCount();
     const sides = await alternateRounds(
       {
-        templated: () => rig.run(batches.templated),
-        constant: () => rig.run(batches.constant),
+        templated: measuredHere(() => rig.run(batches.templated)),
+        constant: measuredHere(() => rig.run(batches.constant)),
       },
       settings.rounds,
       events.length,
@@ -59,7 +59,8 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
 
     const templatedRate = sides.templated.median;
     const constantRate = sides.constant.median;
-    const ratio = templatedRate / constantRate;
+    const paired = pairedRatio(sides.templated, sides.constant);
+    const ratio = paired.wall;
     return {
       rows: [
         {
@@ -77,7 +78,7 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
           name: 'Seed PagerDuty template vs constant body',
           measured: `${num(templatedRate)} req/s (PagerDuty template)`,
           baseline: `${num(constantRate)} req/s (constant body)`,
-          result: `${times(ratio)} (CPU ${times(sides.templated.cpuMedian / sides.constant.cpuMedian)})`,
+          result: `${times(ratio)} (CPU ${times(paired.cpu)})`,
           value: ratio,
           goal: `>= ${num(GOAL, 2)}x`,
           verdict: verdict(ratio >= GOAL && failed === 0 && totalCommands(rig.sqsCommands) === 0),
@@ -89,7 +90,7 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
         warmUpParses,
         parsesAfterWarmUp: parses,
         sides,
-        ratioPerCpuSecond: sides.templated.cpuMedian / sides.constant.cpuMedian,
+        ratioPerCpuSecond: paired.cpu,
         failedDeliveries: failed,
       },
     };

@@ -35,16 +35,37 @@ interface SideRounds {
   readonly cpuMedian: number;
 }
 
+/** One run of a side: its failures, wall-clock and CPU milliseconds (of the process it ran in). */
+interface Measured {
+  readonly failed: number;
+  readonly ms: number;
+  readonly cpuMs: number;
+}
+
 /**
- * Runs every side once to warm up (not counted), then `rounds` times. A side does `units` units
- * of work per run and resolves with the number that failed.
+ * A side that runs in this process: the young generation is collected first (outside the
+ * timing), then the run is timed. `run` resolves with the number of units that failed.
  *
  * @example
- * const { handler, bare } = await alternateRounds({ handler: runHandler, bare: runBare }, 5, 3000);
+ * alternateRounds({ handler: measuredHere(() => rig.run(batches)) }, 7, 2000);
+ */
+const measuredHere = (run: () => Promise<number>) => async (): Promise<Measured> => {
+  collectGarbage();
+  const { result, ms, cpuMs } = await timed(run);
+  return { failed: result, ms, cpuMs };
+};
+
+/**
+ * Runs every side once to warm up (not counted), then `rounds` times. A side does `units` units
+ * of work per run and measures itself ({@link measuredHere}, or a process of its own that does
+ * the same).
+ *
+ * @example
+ * const { handler, bare } = await alternateRounds({ handler: measuredHere(runHandler), bare: measuredHere(runBare) }, 5, 3000);
  * const ratio = handler.median / bare.median;
  */
 const alternateRounds = async <K extends string>(
-  sides: Readonly<Record<K, () => Promise<number>>>,
+  sides: Readonly<Record<K, () => Promise<Measured>>>,
   rounds: number,
   units: number,
 ): Promise<Record<K, SideRounds>> => {
@@ -56,13 +77,12 @@ const alternateRounds = async <K extends string>(
   for (let round = 0; round < rounds; round++) {
     for (let turn = 0; turn < names.length; turn++) {
       const name = names[(round + turn) % names.length] as K;
-      collectGarbage();
-      const { result, ms, cpuMs } = await timed(sides[name]);
+      const { failed, ms, cpuMs } = await sides[name]();
       const side = runs.get(name);
       if (!side) continue;
       side.perSecond.push(units / (ms / 1000));
       side.perCpuSecond.push(units / (cpuMs / 1000));
-      side.failed += result;
+      side.failed += failed;
     }
   }
   return Object.fromEntries(
@@ -76,5 +96,28 @@ const alternateRounds = async <K extends string>(
   ) as unknown as Record<K, SideRounds>;
 };
 
-export type { SideRounds };
-export { alternateRounds };
+/**
+ * How much faster `side` ran than `baseline`: the median over rounds of the ratio of their runs
+ * in the same round, wall-clock and CPU. Pairing runs of the same round, minutes apart at most,
+ * keeps a machine that is slower for a while from moving the ratio, as it moves both medians.
+ *
+ * @example
+ * const { wall, cpu } = pairedRatio(sides.handler, sides.bare); // 0.82, 0.80
+ */
+const pairedRatio = (
+  side: SideRounds,
+  baseline: SideRounds,
+): { readonly wall: number; readonly cpu: number } => {
+  const ratios = (of: readonly number[], to: readonly number[]) =>
+    of.flatMap((value, round) => {
+      const base = to[round];
+      return base === undefined || base === 0 ? [] : [value / base];
+    });
+  return {
+    wall: median(ratios(side.perSecond, baseline.perSecond)),
+    cpu: median(ratios(side.perCpuSecond, baseline.perCpuSecond)),
+  };
+};
+
+export type { Measured, SideRounds };
+export { alternateRounds, measuredHere, pairedRatio };
