@@ -8,8 +8,8 @@
  */
 import { num, times } from '../format.js';
 import type { MiddlewareSide } from '../harness/middlewareSideChild.js';
-import { alternateRounds, type Measured, pairedRatio } from '../harness/rounds.js';
-import { RpcChild } from '../harness/rpc.js';
+import { alternateRounds, pairedRatio } from '../harness/rounds.js';
+import { startSideProcess } from '../harness/sideProcess.js';
 import type { FigureOutput } from '../report.js';
 import { verdict } from '../report.js';
 import type { BenchSettings } from '../settings.js';
@@ -17,14 +17,11 @@ import type { BenchSettings } from '../settings.js';
 const GOAL = 0.95;
 
 /** One side in a process of its own (../harness/middlewareSideChild.ts), set up and warm. */
-const startSide = async (side: MiddlewareSide, batchesPerRound: number) => {
-  const child = RpcChild.fork('./middlewareSideChild.ts', `figure 7, ${side} side`);
-  const { warmUpFailed } = await child.call<{ warmUpFailed: number }>('setup', {
+const startSide = (side: MiddlewareSide, batchesPerRound: number) =>
+  startSideProcess<{ warmUpFailed: number }>('./middlewareSideChild.ts', `figure 7, ${side} side`, {
     side,
     batchesPerRound,
   });
-  return { child, warmUpFailed, round: () => child.call<Measured>('round') };
-};
 
 const run = async (settings: BenchSettings): Promise<FigureOutput> => {
   const wrapped = await startSide('wrapped', settings.middlewareBatches);
@@ -33,8 +30,8 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
     { wrapped: wrapped.round, bare: bare.round },
     settings.rounds,
     settings.middlewareBatches * 10,
-  ).finally(() => Promise.all([wrapped.child.stop(), bare.child.stop()]));
-  const warmUpFailed = wrapped.warmUpFailed + bare.warmUpFailed;
+  ).finally(() => Promise.all([wrapped.stop(), bare.stop()]));
+  const warmUpFailed = wrapped.setup.warmUpFailed + bare.setup.warmUpFailed;
   const failed = warmUpFailed + rounds.wrapped.failed + rounds.bare.failed;
   const wrappedRate = rounds.wrapped.median;
   const bareRate = rounds.bare.median;
