@@ -37,7 +37,12 @@ import {
   type QueueDirectory,
   queueDirectory,
 } from '../shared/sqs/queueNames.js';
-import { type QueueTopology, type StageTopology, stageTopology } from '../shared/sqs/topology.js';
+import {
+  type EventSourceTopology,
+  type QueueTopology,
+  type StageTopology,
+  stageTopology,
+} from '../shared/sqs/topology.js';
 import { defaultHttpClient, type HttpClient } from '../shared/transport/http.js';
 import {
   EventSourceMapping,
@@ -91,7 +96,28 @@ interface LocalPipelineOptions {
    * prevents. @default the topology as the stack deploys it
    */
   readonly adjustTopology?: (topology: StageTopology) => StageTopology;
+  /**
+   * The event sources this pipeline runs, when it runs a share of them: its functions, and
+   * for delivery, its exports. The other shares run in other threads
+   * (`local/threadedPipeline.ts`). @default every event source
+   */
+  readonly share?: PipelineShare;
 }
+
+/** A share of a stage's event sources: by function, and delivery's by export. */
+interface PipelineShare {
+  readonly roles: readonly FunctionRole[];
+  /** The exports whose delivery queues it polls. @default all of them */
+  readonly deliveryExports?: readonly string[];
+}
+
+/** Whether an event source is in a share. */
+const inShare = (share: PipelineShare | undefined, source: EventSourceTopology): boolean =>
+  share === undefined ||
+  (share.roles.includes(source.functionRole) &&
+    (source.functionRole !== 'delivery' ||
+      share.deliveryExports === undefined ||
+      (source.exportName !== undefined && share.deliveryExports.includes(source.exportName))));
 
 const queueArn = async (sqs: SQSClient, queueUrl: string): Promise<string> => {
   const response = await sqs.send(
@@ -268,43 +294,58 @@ class LocalPipeline {
       waitTimeSeconds: options.pollWaitSeconds ?? LAMBDA_POLL_WAIT_SECONDS,
       ...(options.onInvocation ? { onInvocation: options.onInvocation } : {}),
     };
-    const ingest = createIngestHandler({
-      sqs,
-      config,
-      queues,
-      notify,
-      observability: localObservability('ingest', options.logLevel),
-    });
-    const delivery = createDeliveryHandler({
-      sqs,
-      queues,
-      exports: exportsByName(config),
-      http: options.http ?? defaultHttpClient(),
-      ...(options.guardedHttp === undefined ? {} : { guardedHttp: options.guardedHttp }),
-      secrets: options.secrets,
-      exportOfQueueArn,
-      notify,
-      // One process runs every invocation here: it enforces the whole rate limit, not a share.
-      guards: new ExportGuards({ rateScope: RATE_SCOPES.process }),
-      ...(options.infraRetrySeconds === undefined
-        ? {}
-        : { infraRetrySeconds: options.infraRetrySeconds }),
-      ...(options.presets === undefined ? {} : { presets: options.presets }),
-      observability: localObservability('delivery', options.logLevel),
-    });
-    const dlq = createDlqHandler({
-      sqs,
-      queues,
-      exportOfQueueArn,
-      notify,
-      observability: localObservability('dlq', options.logLevel),
-    });
-    const handlers: Record<FunctionRole, SqsBatchHandler> = { ingest, delivery, dlq };
-    const mappings = topology.eventSources.map((source) =>
+    const sources = topology.eventSources.filter((source) => inShare(options.share, source));
+    const runs = (role: FunctionRole) => sources.some((source) => source.functionRole === role);
+    const ingest = () =>
+      createIngestHandler({
+        sqs,
+        config,
+        queues,
+        notify,
+        observability: localObservability('ingest', options.logLevel),
+      });
+    const delivery = () =>
+      createDeliveryHandler({
+        sqs,
+        queues,
+        exports: exportsByName(config),
+        http: options.http ?? defaultHttpClient(),
+        ...(options.guardedHttp === undefined ? {} : { guardedHttp: options.guardedHttp }),
+        secrets: options.secrets,
+        exportOfQueueArn,
+        notify,
+        // One process runs every invocation here: it enforces the whole rate limit, not a share.
+        guards: new ExportGuards({ rateScope: RATE_SCOPES.process }),
+        ...(options.infraRetrySeconds === undefined
+          ? {}
+          : { infraRetrySeconds: options.infraRetrySeconds }),
+        ...(options.presets === undefined ? {} : { presets: options.presets }),
+        observability: localObservability('delivery', options.logLevel),
+      });
+    const dlq = () =>
+      createDlqHandler({
+        sqs,
+        queues,
+        exportOfQueueArn,
+        notify,
+        observability: localObservability('dlq', options.logLevel),
+      });
+    // Only the functions of the share: each holds per-container state (breakers, ledgers).
+    const handlers: Partial<Record<FunctionRole, SqsBatchHandler>> = {
+      ...(runs('ingest') ? { ingest: ingest() } : {}),
+      ...(runs('delivery') ? { delivery: delivery() } : {}),
+      ...(runs('dlq') ? { dlq: dlq() } : {}),
+    };
+    const handlerOf = (role: FunctionRole): SqsBatchHandler => {
+      const handler = handlers[role];
+      if (handler === undefined) throw new Error(`no ${role} handler in this share`);
+      return handler;
+    };
+    const mappings = sources.map((source) =>
       EventSourceMapping.fromTopology({
         ...common,
         queueUrl: urlOf(urls, source.queueName),
-        handler: handlers[source.functionRole],
+        handler: handlerOf(source.functionRole),
         // Tests may run delivery at another concurrency than the export's.
         source:
           source.functionRole === 'delivery' && options.deliveryConcurrency !== undefined
@@ -326,5 +367,5 @@ class LocalPipeline {
   }
 }
 
-export type { LocalPipelineOptions };
+export type { LocalPipelineOptions, PipelineShare };
 export { createPipelineQueues, LocalPipeline };

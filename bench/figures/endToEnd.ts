@@ -11,11 +11,11 @@
  * each spends can be read, and so that the answer to "is the emulator the bottleneck?" rests on
  * numbers.
  */
-import { LocalPipeline } from '../../local/pipeline.js';
+
 import { localSqsClient } from '../../local/sqsServer.js';
-import { createHttpClient } from '../../shared/transport/http.js';
+import { ThreadedLocalPipeline } from '../../local/threadedPipeline.js';
 import { megabytes, num, percentile, times } from '../format.js';
-import { BENCH_STAGE, benchConfig, benchSecrets, mixedExports } from '../harness/fixtures.js';
+import { BENCH_STAGE, BENCH_VARIABLES, benchConfig, mixedExports } from '../harness/fixtures.js';
 import { processUsage, RssSampler } from '../harness/measure.js';
 import { startReceiverProcess, startSqsServerProcess } from '../harness/processes.js';
 import { pushEvents } from '../harness/producer.js';
@@ -38,8 +38,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const run = async (settings: BenchSettings): Promise<FigureOutput> => {
   const server = await startSqsServerProcess();
   const receivers = await startReceiverProcess({ count: settings.exports });
-  const http = createHttpClient();
-  let pipeline: LocalPipeline | undefined;
+  let pipeline: ThreadedLocalPipeline | undefined;
   try {
     const config = await benchConfig(mixedExports(receivers.urls));
     const exportsCount = config.exports.length;
@@ -48,12 +47,12 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
     const sqs = localSqsClient(server.endpoint);
     const traffic = recordSqsTraffic(sqs);
     const producer = localSqsClient(server.endpoint);
-    pipeline = await LocalPipeline.start({
+    pipeline = await ThreadedLocalPipeline.start({
       sqs,
+      endpoint: server.endpoint,
       config,
       stage: BENCH_STAGE,
-      secrets: benchSecrets(),
-      http,
+      variables: BENCH_VARIABLES,
     });
     const ingest = pipeline.queues.ingest;
 
@@ -73,7 +72,7 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
       server: await server.usage(),
       receivers: await receivers.usage(),
     };
-    const callsBefore = traffic.calls.length;
+    const callsBefore = traffic.calls.length + (await pipeline.workerSqsCalls());
     const sampler = RssSampler.start();
     const pushedFrom = Date.now();
     await pushEvents(producer, ingest, {
@@ -91,7 +90,7 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
       receivers: await receivers.usage(),
     };
     const burstLatencies = await receivers.latencies();
-    const sqsRequests = traffic.calls.length - callsBefore;
+    const sqsRequests = traffic.calls.length + (await pipeline.workerSqsCalls()) - callsBefore;
 
     // Light load: one event at a time.
     await receivers.mark();
@@ -212,7 +211,6 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
     const stopping = pipeline?.stop();
     await server.stop();
     await stopping;
-    await http.close();
     await receivers.stop();
   }
 };

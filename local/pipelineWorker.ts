@@ -1,0 +1,83 @@
+/**
+ * A worker thread running one share of a threaded local pipeline (./threadedPipeline.ts): its
+ * own SQS client, HTTP client, handlers and event source mappings, built by the same
+ * `LocalPipeline.start` as the single-threaded pipeline. Notices go to the parent thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ObservabilityConfig } from '../shared/config/types.js';
+import type { PipelineNotice } from '../shared/observability/notices.js';
+import { EnvSecretResolver } from '../shared/secrets/resolvers.js';
+import { createHttpClient } from '../shared/transport/http.js';
+import { LocalPipeline, type LocalPipelineOptions, type PipelineShare } from './pipeline.js';
+import { localSqsClient } from './sqsServer.js';
+
+/** What the parent gives a worker: plain data only, as a worker gets it by copy. */
+interface PipelineWorkerData {
+  readonly endpoint: string;
+  readonly config: ObservabilityConfig;
+  readonly stage: string;
+  readonly share: PipelineShare;
+  /** Variable values for the export's `${VAR}` references. */
+  readonly variables: Readonly<Record<string, string | undefined>>;
+  readonly logLevel?: LocalPipelineOptions['logLevel'];
+  readonly pollWaitSeconds?: number;
+  readonly visibilityTimeoutSeconds?: number;
+}
+
+/** Messages from the parent. */
+type ToWorker = { readonly type: 'stop' } | { readonly type: 'count'; readonly id: number };
+
+/** Messages to the parent. */
+type FromWorker =
+  | { readonly type: 'started' }
+  | { readonly type: 'failed'; readonly message: string }
+  | { readonly type: 'notice'; readonly notice: PipelineNotice }
+  | { readonly type: 'count'; readonly id: number; readonly sqsCalls: number }
+  | { readonly type: 'stopped' };
+
+const post = (message: FromWorker): void => parentPort?.postMessage(message);
+
+const run = async (data: PipelineWorkerData): Promise<void> => {
+  const sqs = localSqsClient(data.endpoint);
+  let sqsCalls = 0;
+  sqs.middlewareStack.add(
+    (next) => (args) => {
+      sqsCalls += 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countSqsCalls' },
+  );
+  const http = createHttpClient();
+  const pipeline = await LocalPipeline.start({
+    sqs,
+    config: data.config,
+    stage: data.stage,
+    secrets: new EnvSecretResolver(data.variables),
+    http,
+    share: data.share,
+    notify: (notice) => post({ type: 'notice', notice }),
+    ...(data.logLevel === undefined ? {} : { logLevel: data.logLevel }),
+    ...(data.pollWaitSeconds === undefined ? {} : { pollWaitSeconds: data.pollWaitSeconds }),
+    ...(data.visibilityTimeoutSeconds === undefined
+      ? {}
+      : { visibilityTimeoutSeconds: data.visibilityTimeoutSeconds }),
+  });
+  parentPort?.on('message', async (message: ToWorker) => {
+    if (message.type === 'count') {
+      post({ type: 'count', id: message.id, sqsCalls });
+      return;
+    }
+    await pipeline.stop();
+    await http.close();
+    sqs.destroy();
+    post({ type: 'stopped' });
+    parentPort?.close();
+  });
+  post({ type: 'started' });
+};
+
+run(workerData as PipelineWorkerData).catch((error: unknown) => {
+  post({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+});
+
+export type { FromWorker, PipelineWorkerData, ToWorker };
