@@ -7,15 +7,11 @@
  * both sides.
  */
 import { megabytes, num, times } from '../format.js';
-import type {
-  DeliverySideKind,
-  DeliverySideSpec,
-  DeliverySideStats,
-} from '../harness/deliverySideChild.js';
+import type { DeliverySideStats } from '../harness/deliverySideChild.js';
 import type { BenchExport } from '../harness/fixtures.js';
 import { startReceiverProcess, startSqsServerProcess } from '../harness/processes.js';
 import { alternateRounds, pairedRatio } from '../harness/rounds.js';
-import { withSideProcesses } from '../harness/sideProcess.js';
+import { deliverySides, withSideProcesses } from '../harness/sideProcess.js';
 import type { FigureOutput } from '../report.js';
 import { VERDICTS, verdict } from '../report.js';
 import type { BenchSettings } from '../settings.js';
@@ -28,22 +24,21 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
   const server = await startSqsServerProcess();
   const receivers = await startReceiverProcess();
   const exports: BenchExport[] = [{ kind: 'pagerduty', url: receivers.urls[0] ?? '' }];
-  const spec = (kind: DeliverySideKind) => ({
-    name: `figure 1, ${kind} side`,
-    setup: {
-      kind,
-      endpoint: server.endpoint,
-      exports,
-      exportName: EXPORT,
-      deliveries: settings.deliveries,
-      warmUpBatches: WARM_UP_BATCHES,
-    } satisfies DeliverySideSpec,
-  });
+  const common = {
+    endpoint: server.endpoint,
+    exports,
+    deliveries: settings.deliveries,
+    warmUpBatches: WARM_UP_BATCHES,
+  };
   try {
     return await withSideProcesses(
       './deliverySideChild.ts',
       // The quiet side is the diagnosis: the same handler with its notices (logs, metrics) dropped.
-      { handler: spec('handler'), bare: spec('bare'), quiet: spec('quiet') },
+      deliverySides('figure 1', common, {
+        handler: { kind: 'handler', exportName: EXPORT },
+        bare: { kind: 'bare', exportName: EXPORT },
+        quiet: { kind: 'quiet', exportName: EXPORT },
+      }),
       async ({ handler, bare, quiet }) => {
         await receivers.mark();
         const sides = await alternateRounds(

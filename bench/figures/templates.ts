@@ -6,11 +6,11 @@
  */
 
 import { num, times } from '../format.js';
-import type { DeliverySideSpec, DeliverySideStats } from '../harness/deliverySideChild.js';
+import type { DeliverySideStats } from '../harness/deliverySideChild.js';
 import type { BenchExport } from '../harness/fixtures.js';
 import { startReceiverProcess, startSqsServerProcess } from '../harness/processes.js';
 import { alternateRounds, pairedRatio } from '../harness/rounds.js';
-import { withSideProcesses } from '../harness/sideProcess.js';
+import { deliverySides, withSideProcesses } from '../harness/sideProcess.js';
 import type { FigureOutput } from '../report.js';
 import { verdict } from '../report.js';
 import type { BenchSettings } from '../settings.js';
@@ -28,21 +28,19 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
     { kind: 'pagerduty', url },
     { kind: 'constant', url },
   ];
-  const spec = (exportName: string) => ({
-    name: `figure 4, ${exportName} side`,
-    setup: {
-      kind: 'handler',
-      endpoint: server.endpoint,
-      exports,
-      exportName,
-      deliveries: settings.deliveries,
-      warmUpBatches: WARM_UP_BATCHES,
-    } satisfies DeliverySideSpec,
-  });
+  const common = {
+    endpoint: server.endpoint,
+    exports,
+    deliveries: settings.deliveries,
+    warmUpBatches: WARM_UP_BATCHES,
+  };
   try {
     return await withSideProcesses(
       './deliverySideChild.ts',
-      { templated: spec(TEMPLATED), constant: spec(CONSTANT) },
+      deliverySides('figure 4', common, {
+        templated: { kind: 'handler', exportName: TEMPLATED },
+        constant: { kind: 'handler', exportName: CONSTANT },
+      }),
       async ({ templated, constant }) => {
         const sides = await alternateRounds(
           { templated: templated.round, constant: constant.round },

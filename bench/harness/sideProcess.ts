@@ -2,6 +2,7 @@
  * A side of a side-by-side figure in a process of its own: forked, set up (warm-up included),
  * then run round by round by `alternateRounds` (./rounds.ts), measuring itself.
  */
+import type { DeliverySideSpec } from './deliverySideChild.js';
 import type { Measured } from './rounds.js';
 import { RpcChild } from './rpc.js';
 
@@ -71,5 +72,24 @@ const withSideProcesses = async <K extends string, R>(
   }
 };
 
+/**
+ * The specs of a delivery figure's sides (./deliverySideChild.ts): what they share once, and
+ * each side's kind and export, named after the figure and the side.
+ *
+ * @example
+ * deliverySides('figure 4', common, { templated: { kind: 'handler', exportName: 'pagerduty-alerts' } });
+ */
+const deliverySides = <K extends string>(
+  figure: string,
+  common: Omit<DeliverySideSpec, 'kind' | 'exportName'>,
+  sides: Readonly<Record<K, Pick<DeliverySideSpec, 'kind' | 'exportName'>>>,
+): Record<K, { name: string; setup: DeliverySideSpec }> =>
+  Object.fromEntries(
+    (Object.keys(sides) as K[]).map((key) => [
+      key,
+      { name: `${figure}, ${key} side`, setup: { ...common, ...sides[key] } },
+    ]),
+  ) as Record<K, { name: string; setup: DeliverySideSpec }>;
+
 export type { SideProcess };
-export { startSideProcess, withSideProcesses };
+export { deliverySides, startSideProcess, withSideProcesses };

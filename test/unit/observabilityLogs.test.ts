@@ -24,11 +24,13 @@ const logLinesOf = (
   } finally {
     for (const spy of spies) spy.mockRestore();
   }
-  return lines
-    .flatMap((chunk) => chunk.split('\n'))
-    // Log lines, not the EMF records a flush writes.
-    .filter((line) => line.startsWith('{') && !line.includes('"_aws"'))
-    .map((line) => JSON.parse(line) as { level: string; message: string; outcome?: string });
+  return (
+    lines
+      .flatMap((chunk) => chunk.split('\n'))
+      // Log lines, not the EMF records a flush writes.
+      .filter((line) => line.startsWith('{') && !line.includes('"_aws"'))
+      .map((line) => JSON.parse(line) as { level: string; message: string; outcome?: string })
+  );
 };
 
 /** The JSON log lines a logger at `logLevel` writes for `notices`. */
