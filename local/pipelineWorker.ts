@@ -32,8 +32,7 @@ type FromWorker =
   | { readonly type: 'started' }
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'notice'; readonly notice: PipelineNotice }
-  | { readonly type: 'count'; readonly id: number; readonly sqsCalls: number }
-  | { readonly type: 'stopped' };
+  | { readonly type: 'count'; readonly id: number; readonly sqsCalls: number };
 
 const post = (message: FromWorker): void => parentPort?.postMessage(message);
 
@@ -62,16 +61,30 @@ const run = async (data: PipelineWorkerData): Promise<void> => {
       ? {}
       : { visibilityTimeoutSeconds: data.visibilityTimeoutSeconds }),
   });
-  parentPort?.on('message', async (message: ToWorker) => {
+  let stopping = false;
+  parentPort?.on('message', (message: ToWorker) => {
     if (message.type === 'count') {
       post({ type: 'count', id: message.id, sqsCalls });
       return;
     }
-    await pipeline.stop();
-    await http.close();
-    sqs.destroy();
-    post({ type: 'stopped' });
-    parentPort?.close();
+    if (stopping) return;
+    stopping = true;
+    // Whatever the stop meets, the thread ends (process.exit ends only this thread): the
+    // parent waits for its exit.
+    void pipeline
+      .stop()
+      .then(() => http.close())
+      .then(
+        () => 0,
+        (error: unknown) => {
+          console.error(`tappass delivery thread: stopping failed: ${String(error)}`);
+          return 1;
+        },
+      )
+      .then((code) => {
+        sqs.destroy();
+        process.exit(code);
+      });
   });
   post({ type: 'started' });
 };

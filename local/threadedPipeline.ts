@@ -39,73 +39,118 @@ interface ThreadedPipelineOptions {
    * (`os.availableParallelism()`)
    */
   readonly deliveryThreads?: number;
+  /** Called when a delivery thread ends before `stop()`. @default a line on stderr */
+  readonly onThreadDied?: (error: Error) => void;
 }
 
 /** The worker's module, beside this one (TypeScript run through tsx). */
 const WORKER_MODULE = new URL('./pipelineWorker.ts', import.meta.url);
 
-const loadsTsx = (argument: string): boolean => /(^|[/\\=])tsx([/\\]|$)/.test(argument);
+const loadsTsx = (argument: string): boolean => /(^|[/\\=\s])tsx([/\\\s]|$)/.test(argument);
+
+/**
+ * Flags for a worker that must load TypeScript when its thread did not say how: only tsx's, as
+ * a worker refuses some flags of its process (`--expose-gc`, heap sizes). Undefined when the
+ * thread already loads tsx (flags or `NODE_OPTIONS`), which a worker inherits.
+ */
+const workerExecArgv = (): string[] | undefined => {
+  if (!WORKER_MODULE.pathname.endsWith('.ts')) return undefined;
+  const told = process.execArgv.some(loadsTsx) || loadsTsx(process.env.NODE_OPTIONS ?? '');
+  return told ? undefined : ['--import', 'tsx'];
+};
 
 /** A worker thread running a share, and how to talk to it. */
 class ShareWorker {
   readonly #worker: Worker;
-  readonly #counts = new Map<number, (calls: number) => void>();
+  readonly #counts = new Map<number, { resolve(calls: number): void; reject(e: Error): void }>();
   #nextCount = 1;
-  #stopped: (() => void) | undefined;
+  /** Why the thread ended before it was stopped; undefined while it runs. */
+  #ended: Error | undefined;
+  #stopping: Promise<void> | undefined;
+  #onEnd: (() => void) | undefined;
 
-  private constructor(worker: Worker, notify: NoticeSink) {
+  private constructor(worker: Worker, notify: NoticeSink, onDied: (error: Error) => void) {
     this.#worker = worker;
     worker.on('message', (message: FromWorker) => {
-      if (message.type === 'notice') notify(message.notice);
-      else if (message.type === 'count') this.#counts.get(message.id)?.(message.sqsCalls);
-      else if (message.type === 'stopped') this.#stopped?.();
+      if (message.type === 'notice') {
+        try {
+          notify(message.notice);
+        } catch {
+          // A sink's own failure is not the pipeline's (as in the delivery engine's safeDeps).
+        }
+      } else if (message.type === 'count') {
+        this.#counts.get(message.id)?.resolve(message.sqsCalls);
+        this.#counts.delete(message.id);
+      }
     });
+    const end = (error: Error) => {
+      if (this.#ended !== undefined) return;
+      this.#ended = error;
+      for (const waiter of this.#counts.values()) waiter.reject(error);
+      this.#counts.clear();
+      if (this.#stopping === undefined) onDied(error);
+      this.#onEnd?.();
+    };
+    worker.on('error', (error) => end(error));
+    worker.on('exit', (code) => end(new Error(`the delivery thread exited (code ${code})`)));
   }
 
-  /** Starts a worker and waits until its event sources poll. */
-  static start(data: PipelineWorkerData, notify: NoticeSink): Promise<ShareWorker> {
+  /** Starts a worker and waits until its event sources poll; rejects if it cannot. */
+  static start(
+    data: PipelineWorkerData,
+    notify: NoticeSink,
+    onDied: (error: Error) => void,
+  ): Promise<ShareWorker> {
+    const execArgv = workerExecArgv();
     const worker = new Worker(WORKER_MODULE, {
       workerData: data,
-      // A worker loads TypeScript the way its thread was told to (`npm start` and the bench
-      // run under tsx); a test runner that transforms modules itself has not told it.
-      ...(WORKER_MODULE.pathname.endsWith('.ts') && !process.execArgv.some(loadsTsx)
-        ? { execArgv: [...process.execArgv, '--import', 'tsx'] }
-        : {}),
+      ...(execArgv === undefined ? {} : { execArgv }),
     });
-    const share = new ShareWorker(worker, notify);
     return new Promise((resolve, reject) => {
-      const onMessage = (message: FromWorker) => {
-        if (message.type === 'started') resolve(share);
-        if (message.type === 'failed') {
-          reject(new Error(`a delivery thread failed to start: ${message.message}`));
+      let started = false;
+      const share = new ShareWorker(worker, notify, (error) => {
+        if (started) onDied(error);
+        else reject(new Error(`a delivery thread failed to start: ${error.message}`));
+      });
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'started') {
+          started = true;
+          resolve(share);
+        } else if (message.type === 'failed') {
           void worker.terminate();
+          reject(new Error(`a delivery thread failed to start: ${message.message}`));
         }
-      };
-      worker.on('message', onMessage);
-      worker.once('error', reject);
+      });
     });
   }
 
-  /** SQS requests the worker's client has made. */
+  /** SQS requests the worker's client has made; rejects once the thread has ended. */
   sqsCalls(): Promise<number> {
+    if (this.#ended !== undefined) return Promise.reject(this.#ended);
     const id = this.#nextCount++;
-    return new Promise((resolve) => {
-      this.#counts.set(id, (calls) => {
-        this.#counts.delete(id);
-        resolve(calls);
-      });
+    return new Promise((resolve, reject) => {
+      this.#counts.set(id, { resolve, reject });
       this.#worker.postMessage({ type: 'count', id } satisfies ToWorker);
     });
   }
 
-  /** Stops polling (in-flight invocations finish) and ends the thread. */
-  async stop(): Promise<void> {
-    const stopped = new Promise<void>((resolve) => {
-      this.#stopped = resolve;
-    });
-    this.#worker.postMessage({ type: 'stop' } satisfies ToWorker);
-    await stopped;
-    await this.#worker.terminate();
+  /**
+   * Stops polling (in-flight invocations finish) and ends the thread; at once for a thread
+   * that has ended already. Safe to call again: every call waits for the same stop.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      if (this.#ended === undefined) {
+        const ended = new Promise<void>((resolve) => {
+          this.#onEnd = resolve;
+        });
+        this.#worker.postMessage({ type: 'stop' } satisfies ToWorker);
+        // The worker ends its thread itself once its invocations are over ('exit').
+        await ended;
+      }
+      await this.#worker.terminate();
+    })();
+    return this.#stopping;
   }
 }
 
@@ -155,6 +200,13 @@ class ThreadedLocalPipeline {
       Math.min(options.deliveryThreads ?? availableParallelism(), exports.length),
     );
     const workers: ShareWorker[] = [];
+    // A thread that dies while the pipeline runs is said once, on the notice of this thread's
+    // choosing, not left to be found by a stop that would wait for it forever.
+    const onDied =
+      options.onThreadDied ??
+      ((error: Error) => {
+        console.error(`tappass local pipeline: ${error.message}; its exports are not delivered`);
+      });
     try {
       for (let thread = 0; thread < threads; thread++) {
         const deliveryExports = exports.filter((_, index) => index % threads === thread);
@@ -169,6 +221,7 @@ class ThreadedLocalPipeline {
               ...common,
             },
             notify,
+            onDied,
           ),
         );
       }
@@ -185,7 +238,11 @@ class ThreadedLocalPipeline {
     return counts.reduce((sum, calls) => sum + calls, 0);
   }
 
-  /** Stops every thread's event sources together; in-flight invocations finish first. */
+  /**
+   * Stops every thread's event sources at once; each thread's in-flight invocations finish
+   * first. Records one thread sends to another's queue after that thread stopped (a dead letter
+   * from a delivery thread, say) stay queued for the next start, as any unfinished record does.
+   */
   async stop(): Promise<void> {
     await Promise.all([this.main.stop(), ...this.workers.map((worker) => worker.stop())]);
   }

@@ -9,29 +9,34 @@
 import { num, times } from '../format.js';
 import type { MiddlewareSide } from '../harness/middlewareSideChild.js';
 import { alternateRounds, pairedRatio } from '../harness/rounds.js';
-import { startSideProcess } from '../harness/sideProcess.js';
+import { withSideProcesses } from '../harness/sideProcess.js';
 import type { FigureOutput } from '../report.js';
 import { verdict } from '../report.js';
 import type { BenchSettings } from '../settings.js';
 
 const GOAL = 0.95;
 
-/** One side in a process of its own (../harness/middlewareSideChild.ts), set up and warm. */
-const startSide = (side: MiddlewareSide, batchesPerRound: number) =>
-  startSideProcess<{ warmUpFailed: number }>('./middlewareSideChild.ts', `figure 7, ${side} side`, {
-    side,
-    batchesPerRound,
-  });
-
 const run = async (settings: BenchSettings): Promise<FigureOutput> => {
-  const wrapped = await startSide('wrapped', settings.middlewareBatches);
-  const bare = await startSide('bare', settings.middlewareBatches);
-  const rounds = await alternateRounds(
-    { wrapped: wrapped.round, bare: bare.round },
-    settings.rounds,
-    settings.middlewareBatches * 10,
-  ).finally(() => Promise.all([wrapped.stop(), bare.stop()]));
-  const warmUpFailed = wrapped.setup.warmUpFailed + bare.setup.warmUpFailed;
+  const setup = (side: MiddlewareSide) => ({
+    name: `figure 7, ${side} side`,
+    setup: { side, batchesPerRound: settings.middlewareBatches },
+  });
+  const { rounds, warmUpFailed } = await withSideProcesses(
+    './middlewareSideChild.ts',
+    { wrapped: setup('wrapped'), bare: setup('bare') },
+    async ({ wrapped, bare }) => ({
+      rounds: await alternateRounds(
+        { wrapped: wrapped.round, bare: bare.round },
+        settings.rounds,
+        settings.middlewareBatches * 10,
+      ),
+      warmUpFailed: (
+        await Promise.all(
+          [wrapped, bare].map((side) => side.call<{ warmUpFailed: number }>('warmUpFailed')),
+        )
+      ).reduce((sum, failed) => sum + failed.warmUpFailed, 0),
+    }),
+  );
   const failed = warmUpFailed + rounds.wrapped.failed + rounds.bare.failed;
   const wrappedRate = rounds.wrapped.median;
   const bareRate = rounds.bare.median;

@@ -53,7 +53,9 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
         const sum = (of: (side: DeliverySideStats) => number) =>
           stats.reduce((total, side) => total + of(side), 0);
         const failed = sides.templated.failed + sides.constant.failed;
-        const messages = settings.deliveries * 2 * settings.rounds;
+        // The rounds and the uncounted first round of alternateRounds: the sides count parses
+        // from the end of their own warm-up.
+        const messages = settings.deliveries * 2 * (settings.rounds + 1);
         const warmUpParses = sum((side) => side.warmUpParses);
         const parses = sum((side) => side.parsesAfterWarmUp);
         const perMessage = parses / messages;

@@ -138,10 +138,16 @@ const attemptFields = (notice: AttemptFields) => ({
  */
 class DebugLevel {
   #writes: boolean | undefined;
+  /**
+   * With `AWS_LAMBDA_MAX_CONCURRENCY` set, Powertools keeps a level per invocation and several
+   * run at once: then the level is read each time, not kept.
+   */
+  readonly #perInvocation = (process.env.AWS_LAMBDA_MAX_CONCURRENCY ?? '') !== '';
 
   constructor(private readonly logger: Logger) {}
 
   get writes(): boolean {
+    if (this.#perInvocation) return this.logger.level <= LogLevelThreshold.DEBUG;
     this.#writes ??= this.logger.level <= LogLevelThreshold.DEBUG;
     return this.#writes;
   }

@@ -74,4 +74,58 @@ describe('Class: ThreadedLocalPipeline', () => {
     // ...and the workers' own SQS clients did the polling, counted.
     expect(workerCalls).toBeGreaterThan(0);
   });
+
+  it('stops once however often it is asked', async () => {
+    // Prepare
+    const config = await configFromYaml(
+      exportsYaml([{ name: 'only', url: stack.receivers.first.url, eventKinds: ['auth_fail'] }]),
+    );
+    const pipeline = stack.add(
+      await ThreadedLocalPipeline.start({
+        sqs: stack.sqs,
+        endpoint: stack.server.endpoint,
+        config,
+        stage: 'threadsstop',
+        variables: {},
+        pollWaitSeconds: 1,
+        deliveryThreads: 1,
+      }),
+      (started) => started.stop(),
+    );
+    const before = stack.receivers.first.requests.length;
+    const [event] = auditEvents(1, () => ({ event_kind: 'auth_fail' }));
+    await sendPacked(stack.sqs, pipeline.queues.ingest, [
+      { name: 'one', json: JSON.stringify(event) },
+    ]);
+    await waitUntil(() => stack.receivers.first.requests.length > before, {
+      what: 'one delivery',
+    });
+
+    // Act
+    await Promise.all([pipeline.stop(), pipeline.stop()]);
+    await pipeline.stop();
+
+    // Assess: the thread has ended; asking it anything is refused, not left waiting.
+    await expect(pipeline.workerSqsCalls()).rejects.toThrow('exited');
+  });
+
+  it('refuses to start, and leaves nothing running, when a delivery thread cannot reach SQS', async () => {
+    // Prepare
+    const config = await configFromYaml(
+      exportsYaml([{ name: 'only', url: stack.receivers.first.url }]),
+    );
+
+    // Act
+    const starting = ThreadedLocalPipeline.start({
+      sqs: stack.sqs,
+      endpoint: 'http://127.0.0.1:9',
+      config,
+      stage: 'threadsdown',
+      variables: {},
+      deliveryThreads: 1,
+    });
+
+    // Assess
+    await expect(starting).rejects.toThrow('a delivery thread failed to start');
+  });
 });

@@ -410,10 +410,16 @@ const decideExport = async (
           for (const group of groupsOf(run.exportConfig, [item])) send(group);
         }
       : undefined;
-  const prepared = await prepare(run, ready, variables, sendAlone);
-  if (sendAlone === undefined)
-    for (const group of groupsOf(run.exportConfig, prepared)) send(group);
-  await Promise.all(sends);
+  try {
+    const prepared = await prepare(run, ready, variables, sendAlone);
+    if (sendAlone === undefined) {
+      for (const group of groupsOf(run.exportConfig, prepared)) send(group);
+    }
+  } finally {
+    // Whatever happened while rendering, the requests already sent finish (and are decided)
+    // before this export's records are settled.
+    await Promise.allSettled(sends);
+  }
 };
 
 /** Decides and settles one export's records of the invocation. */
