@@ -29,8 +29,7 @@ const METRIC_NAMES = {
 
 interface Observability {
   readonly logger: Logger;
-  /** Metrics without an export dimension (ingest counts). */
-  readonly metrics: Metrics;
+  /** Feeds the logs and the metrics: counts without an export dimension (ingest) and per export. */
   readonly notify: NoticeSink;
   /**
    * Writes every buffered metric as EMF, and forgets the log level read during the invocation;
@@ -98,6 +97,12 @@ class ExportMetrics {
     return metrics;
   }
 
+  /**
+   * Hands the invocation's counts and values to Powertools and writes one EMF record per export
+   * that had any. Only those: a container that delivered for 200 exports over its life asks
+   * Powertools about the one or two of this invocation, not about all 200 (each question reads
+   * the environment).
+   */
   flush(): void {
     for (const [exportName, counts] of this.#counts) {
       const metrics = this.#metricsOf(exportName);
@@ -109,11 +114,16 @@ class ExportMetrics {
         for (const value of metric.values) metrics.addMetric(name, metric.unit, value);
       }
     }
+    const publish = (exportName: string) => {
+      const metrics = this.#metricsOf(exportName);
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    };
+    for (const exportName of this.#counts.keys()) publish(exportName);
+    for (const exportName of this.#values.keys()) {
+      if (!this.#counts.has(exportName)) publish(exportName);
+    }
     this.#counts.clear();
     this.#values.clear();
-    for (const metrics of this.#byExport.values()) {
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-    }
   }
 }
 
@@ -273,13 +283,20 @@ const COUNTED_PER_EXPORT = {
   dlq_event_raised: METRIC_NAMES.dlqEventsRaised,
 } as const;
 
-const countNotice = (metrics: Metrics, perExport: ExportMetrics, notice: PipelineNotice): void => {
+/** A count without an export dimension, handed to Powertools at once. */
+type FunctionCount = (name: string, value: number) => void;
+
+const countNotice = (
+  count: FunctionCount,
+  perExport: ExportMetrics,
+  notice: PipelineNotice,
+): void => {
   switch (notice.type) {
     case 'fanned_out':
-      metrics.addMetric(METRIC_NAMES.eventsIngested, MetricUnit.Count, notice.events);
+      count(METRIC_NAMES.eventsIngested, notice.events);
       return;
     case 'event_parked':
-      metrics.addMetric(METRIC_NAMES.eventsParked, MetricUnit.Count, 1);
+      count(METRIC_NAMES.eventsParked, 1);
       return;
     case 'attempt':
       perExport.add(notice.export, METRIC_NAMES.latency, MetricUnit.Milliseconds, notice.latencyMs);
@@ -308,7 +325,7 @@ const countNotice = (metrics: Metrics, perExport: ExportMetrics, notice: Pipelin
       return;
     case 'alert_not_raised':
       // Per stage, not per export: one alarm watches it (infra/constructs/pipelineAlarms.ts).
-      metrics.addMetric(METRIC_NAMES.alertsNotRaised, MetricUnit.Count, 1);
+      count(METRIC_NAMES.alertsNotRaised, 1);
       return;
     case 'export_resumed':
     case 'dead_letter_archived':
@@ -321,7 +338,7 @@ const countNotice = (metrics: Metrics, perExport: ExportMetrics, notice: Pipelin
  * Logger, metrics and the notice sink that feeds them, for one function.
  *
  * @example
- * const { logger, metrics, notify } = createObservability({ functionName: 'delivery' });
+ * const { logger, notify, flushMetrics } = createObservability({ functionName: 'delivery' });
  */
 const createObservability = (options: {
   readonly functionName: string;
@@ -351,19 +368,28 @@ const createObservability = (options: {
       }),
   );
   const debug = new DebugLevel(logger);
+  // Whether this invocation counted anything without an export: most delivery invocations do
+  // not, and asking Powertools reads the environment.
+  let functionCounted = false;
+  const countForFunction: FunctionCount = (name, value) => {
+    functionCounted = true;
+    metrics.addMetric(name, MetricUnit.Count, value);
+  };
   const notify: NoticeSink = (notice) => {
     logNotice(logger, debug, notice);
-    countNotice(metrics, perExport, notice);
+    countNotice(countForFunction, perExport, notice);
   };
   return {
     logger,
-    metrics,
     notify,
     flushMetrics: () => {
       debug.forget();
       perExport.flush();
       // An invocation with nothing to count (all deferred, say) writes nothing, not a warning.
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      if (functionCounted && metrics.hasStoredMetrics()) {
+        metrics.publishStoredMetrics();
+      }
+      functionCounted = false;
     },
   };
 };

@@ -71,4 +71,30 @@ describe('Function: createObservability() metrics', () => {
       else process.env.POWERTOOLS_METRICS_DISABLED = previous;
     }
   });
+
+  it('writes the counts without an export (ingest) once per flush that had any', () => {
+    const previous = process.env.POWERTOOLS_METRICS_DISABLED;
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    try {
+      const observability = createObservability({
+        functionName: 'ingest',
+        stage: 'unit',
+        logger: new Logger({ logLevel: 'SILENT' }),
+      });
+      const records = emfWrittenBy(() => {
+        observability.notify({ type: 'fanned_out', sourceMessageId: 'm1', events: 7, messages: 2 });
+        observability.notify({ type: 'fanned_out', sourceMessageId: 'm2', events: 3, messages: 1 });
+        observability.flushMetrics();
+      });
+
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({ stage: 'unit', EventsIngested: [7, 3] });
+      expect(records[0]).not.toHaveProperty('export');
+      // A flush after an invocation that counted nothing writes nothing.
+      expect(emfWrittenBy(() => observability.flushMetrics())).toEqual([]);
+    } finally {
+      if (previous === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+      else process.env.POWERTOOLS_METRICS_DISABLED = previous;
+    }
+  });
 });
