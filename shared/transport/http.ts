@@ -262,7 +262,8 @@ const parseTarget = (url: string): ParsedTarget => {
  * `, `. Read from `rawHeaders`, which is cheaper than Node.js's lazily built `headersDistinct`.
  */
 const flattenHeaders = (response: IncomingMessage): Record<string, string> => {
-  const flat: Record<string, string> = {};
+  // No prototype: a header named `__proto__` is a header like any other.
+  const flat: Record<string, string> = Object.create(null);
   const raw = response.rawHeaders;
   for (let index = 0; index + 1 < raw.length; index += 2) {
     const name = (raw[index] ?? '').toLowerCase();
@@ -341,6 +342,8 @@ interface Exchange {
    * connection frees up) and destroys the request, its socket and a body being read.
    */
   cut(reason: Error): void;
+  /** Whether the request went out on a pooled connection that had carried one before. */
+  reusedSocket(): boolean;
 }
 
 /**
@@ -388,8 +391,22 @@ const startExchange = (
       rejectHead(reason);
       outgoing.destroy(reason);
     },
+    reusedSocket: () => outgoing.reusedSocket,
   };
 };
+
+/**
+ * A pooled connection the receiver had already closed: the request met a reset or a closed
+ * pipe before any answer. A keep-alive pool cannot see a close that is still on its way, so
+ * the first request after a receiver's idle timeout can land on a dead socket (the race the
+ * Node.js documentation of `request.reusedSocket` describes). Such a request never reached the
+ * receiver's application; it is sent again once, on a new connection.
+ */
+const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
+const metStaleSocket = (exchange: Exchange, error: unknown): boolean =>
+  exchange.reusedSocket() &&
+  STALE_SOCKET_CODES.has((error as { code?: unknown } | null)?.code as string);
 
 /**
  * Sends one request over `pools` and turns every outcome into a {@link SendResult}.
@@ -417,25 +434,38 @@ const sendWith = async (pools: ClientPools, request: OutgoingRequest): Promise<S
     }
   }
 
-  const exchange = startExchange(pools, target, request);
+  let exchange = startExchange(pools, target, request);
   if ('error' in exchange) {
     return failedAttempt(startedAt, classifyTransportError(exchange.error), timeoutMs);
   }
   let timedOut = false;
+  let current: Exchange = exchange;
   const timer = setTimeout(() => {
     timedOut = true;
-    exchange.cut(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError'));
+    current.cut(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError'));
   }, timeoutMs);
 
   try {
-    let response: IncomingMessage;
-    try {
-      response = await exchange.head;
-    } catch (error) {
-      const failure = timedOut
-        ? { errorClass: ERROR_CLASSES.timeout }
-        : classifyTransportError(error);
-      return failedAttempt(startedAt, failure, timeoutMs);
+    let response: IncomingMessage | undefined;
+    // At most twice: once more only on a fresh connection after a stale pooled one, within the
+    // same timeout.
+    for (let sends = 1; response === undefined; sends++) {
+      try {
+        response = await current.head;
+      } catch (error) {
+        if (!timedOut && sends === 1 && metStaleSocket(current, error)) {
+          exchange = startExchange(pools, target, request);
+          if ('error' in exchange) {
+            return failedAttempt(startedAt, classifyTransportError(exchange.error), timeoutMs);
+          }
+          current = exchange;
+          continue;
+        }
+        const failure = timedOut
+          ? { errorClass: ERROR_CLASSES.timeout }
+          : classifyTransportError(error);
+        return failedAttempt(startedAt, failure, timeoutMs);
+      }
     }
 
     const body = await readCapped(response, pools.maxBodyBytes);

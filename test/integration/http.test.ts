@@ -3,7 +3,7 @@
  * caps, redirects, Retry-After, keep-alive and per-origin limits, and the transport errors
  * classified.
  */
-import type { LookupFunction } from 'node:net';
+import { createServer, type LookupFunction, type Socket } from 'node:net';
 import {
   classifyTransportError,
   createHttpClient,
@@ -335,6 +335,91 @@ describe('Function: createHttpClient().send()', () => {
     // so back-to-back sends may alternate between two pooled connections: never more.
     expect(target.connectionCount).toBeLessThanOrEqual(2);
     expect(new Set(target.requests.map((r) => r.connectionId)).size).toBeLessThanOrEqual(2);
+  });
+
+  /**
+   * A receiver that answers the first request of every connection (keep-alive) and, like one
+   * whose idle timeout closed the connection a moment before, drops the connection when a
+   * second request comes on it, without an answer.
+   */
+  const startIdleClosingReceiver = async () => {
+    let connections = 0;
+    const requests: number[] = [];
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      connections += 1;
+      const connection = connections;
+      sockets.add(socket);
+      let served = 0;
+      let pending = '';
+      socket.on('data', (chunk) => {
+        pending += chunk.toString('latin1');
+        // One small request per write: its head ends with a blank line, its body follows.
+        const end = pending.indexOf('\r\n\r\n');
+        if (end === -1) return;
+        const length = Number(/content-length: (\d+)/i.exec(pending)?.[1] ?? 0);
+        if (pending.length < end + 4 + length) return;
+        pending = '';
+        requests.push(connection);
+        served += 1;
+        if (served > 1) {
+          socket.destroy();
+          return;
+        }
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+      });
+      socket.on('error', () => undefined);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    stack.add(server, (started) => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => started.close(() => resolve()));
+    });
+    return { url: `http://127.0.0.1:${port}/hook`, requests, connections: () => connections };
+  };
+
+  it('sends again once, on a new connection, a request that met a pooled connection the receiver had closed', async () => {
+    // Prepare
+    const target = await startIdleClosingReceiver();
+    const first = await client.send(requestTo(target.url, { timeoutMs: 2_000 }));
+
+    // Act: the pooled connection is reused, and dropped by the receiver.
+    const second = await client.send(requestTo(target.url, { timeoutMs: 2_000 }));
+
+    // Assess
+    expect(first.status).toBe(200);
+    expect(second).toMatchObject({ status: 200 });
+    expect(second.errorClass).toBeUndefined();
+    expect(target.connections()).toBe(2);
+    expect(target.requests).toEqual([1, 1, 2]);
+  });
+
+  it('sends a request once when a new connection is reset: only a reused one may be stale', async () => {
+    // Prepare: a receiver that resets every connection at its first request.
+    const resets: number[] = [];
+    const server = createServer((socket) => {
+      socket.on('data', () => {
+        resets.push(1);
+        socket.resetAndDestroy();
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    stack.add(server, (started) => new Promise<void>((resolve) => started.close(() => resolve())));
+
+    // Act
+    const result = await client.send(
+      requestTo(`http://127.0.0.1:${port}/hook`, { timeoutMs: 2_000 }),
+    );
+
+    // Assess
+    expect(result.errorClass).toBe('connection_reset');
+    expect(resets).toHaveLength(1);
   });
 
   it('keeps using one connection when sends are spaced out, as across Lambda invocations', async () => {
