@@ -87,9 +87,12 @@ const formatTable = (rows: readonly (readonly string[])[]): string[] => {
   );
 };
 
-/** What `show` prints for an entry: the dead letter, or the raw message when malformed. */
+/**
+ * What `show` prints for an entry: the dead letter with whether its `webhook.dlq` alert was
+ * raised (an archive attribute, not part of the letter), or the raw message when malformed.
+ */
 const showable = (entry: ArchivedDeadLetter): unknown =>
-  entry.deadLetter ?? {
+  (entry.deadLetter && { ...entry.deadLetter, alert: entry.alert }) ?? {
     message_id: entry.messageId,
     reason: entry.reason,
     alert: entry.alert,

@@ -131,6 +131,8 @@ describe('Function: runDlq()', () => {
       last_status: 503,
       response_snippet: 'status 503',
       event,
+      // The archive's attribute: the dead-letter function raised its webhook.dlq event.
+      alert: 'raised',
     });
     expect(await queueDepth(harness.sqs, harness.queues.deadLetters)).toBe(1);
   });
