@@ -342,8 +342,6 @@ interface Exchange {
    * connection frees up) and destroys the request, its socket and a body being read.
    */
   cut(reason: Error): void;
-  /** Whether the request went out on a pooled connection that had carried one before. */
-  reusedSocket(): boolean;
 }
 
 /**
@@ -391,22 +389,8 @@ const startExchange = (
       rejectHead(reason);
       outgoing.destroy(reason);
     },
-    reusedSocket: () => outgoing.reusedSocket,
   };
 };
-
-/**
- * A pooled connection the receiver had already closed: the request met a reset or a closed
- * pipe before any answer. A keep-alive pool cannot see a close that is still on its way, so
- * the first request after a receiver's idle timeout can land on a dead socket (the race the
- * Node.js documentation of `request.reusedSocket` describes). Such a request never reached the
- * receiver's application; it is sent again once, on a new connection.
- */
-const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
-
-const metStaleSocket = (exchange: Exchange, error: unknown): boolean =>
-  exchange.reusedSocket() &&
-  STALE_SOCKET_CODES.has((error as { code?: unknown } | null)?.code as string);
 
 /**
  * Sends one request over `pools` and turns every outcome into a {@link SendResult}.
@@ -434,38 +418,28 @@ const sendWith = async (pools: ClientPools, request: OutgoingRequest): Promise<S
     }
   }
 
-  let exchange = startExchange(pools, target, request);
+  const exchange = startExchange(pools, target, request);
   if ('error' in exchange) {
     return failedAttempt(startedAt, classifyTransportError(exchange.error), timeoutMs);
   }
   let timedOut = false;
-  let current: Exchange = exchange;
   const timer = setTimeout(() => {
     timedOut = true;
-    current.cut(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError'));
+    exchange.cut(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError'));
   }, timeoutMs);
 
   try {
-    let response: IncomingMessage | undefined;
-    // At most twice: once more only on a fresh connection after a stale pooled one, within the
-    // same timeout.
-    for (let sends = 1; response === undefined; sends++) {
-      try {
-        response = await current.head;
-      } catch (error) {
-        if (!timedOut && sends === 1 && metStaleSocket(current, error)) {
-          exchange = startExchange(pools, target, request);
-          if ('error' in exchange) {
-            return failedAttempt(startedAt, classifyTransportError(exchange.error), timeoutMs);
-          }
-          current = exchange;
-          continue;
-        }
-        const failure = timedOut
-          ? { errorClass: ERROR_CLASSES.timeout }
-          : classifyTransportError(error);
-        return failedAttempt(startedAt, failure, timeoutMs);
-      }
+    let response: IncomingMessage;
+    try {
+      response = await exchange.head;
+    } catch (error) {
+      // Never sent again here, not even after a reset on a reused connection (which may be one
+      // the receiver closed while idle): a receiver that resets after reading the request looks
+      // the same, and a delivery sends it at most max_attempts requests.
+      const failure = timedOut
+        ? { errorClass: ERROR_CLASSES.timeout }
+        : classifyTransportError(error);
+      return failedAttempt(startedAt, failure, timeoutMs);
     }
 
     const body = await readCapped(response, pools.maxBodyBytes);
