@@ -366,5 +366,5 @@ const startFaultStage = async (options: FaultStageOptions): Promise<FaultStage> 
   };
 };
 
-export type { Collected, FaultStage };
+export type { Collected, FaultStage, FaultStageOptions };
 export { EXPORT, startFaultStage, TOKEN, VISIBILITY_SECONDS };

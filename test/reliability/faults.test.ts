@@ -11,7 +11,14 @@ import { deliveryId, newDeliveryMessage } from '../../shared/pipeline/messages/i
 import { auditEvents } from '../helpers/pipeline.js';
 import type { ReceiverBehaviour } from '../helpers/receivers.js';
 import { useTestStack } from '../helpers/testStack.js';
-import { type Collected, EXPORT, type FaultStage, startFaultStage, TOKEN } from './faultStage.js';
+import {
+  type Collected,
+  EXPORT,
+  type FaultStage,
+  type FaultStageOptions,
+  startFaultStage,
+  TOKEN,
+} from './faultStage.js';
 import { reliabilityScale } from './helpers.js';
 
 const scale = reliabilityScale();
@@ -232,6 +239,18 @@ const behaviourOf =
     return { status: 200 };
   };
 
+/** Notices of a type the stage heard. */
+const noticeCount = (stage: FaultStage, type: string): number =>
+  stage.notices.filter((notice) => notice.type === type).length;
+
+/** The row of docs/reliability.md, "Faults of our own infrastructure". */
+const reliabilityRow = (
+  name: string,
+  stage: FaultStage,
+  counts: { events: number; requests: number; deadLetters: number; alerts: number; lost: number },
+): string =>
+  `| ${name} | ${counts.events} | ${counts.requests} | ${counts.deadLetters} | ${counts.alerts} | ${noticeCount(stage, 'duplicate_dropped')} | ${noticeCount(stage, 'deferred')} | ${counts.lost} |`;
+
 /** Per event: what reached the receiver, the archive and the ingest queue. */
 const tally = (stage: FaultStage, events: readonly AuditEvent[], collected: Collected) =>
   events.map((event) => {
@@ -255,20 +274,30 @@ const tally = (stage: FaultStage, events: readonly AuditEvent[], collected: Coll
 describe('Faults of our own infrastructure', () => {
   const stack = useTestStack({ sqs: true });
   let stageCounter = 0;
+  /** A stage of its own for one test, on the file's SQS server. */
+  const startStage = (
+    receiver: ReceiverMode,
+    options: Pick<FaultStageOptions, 'lastReceive' | 'containers'> = {},
+  ): Promise<FaultStage> => {
+    stageCounter += 1;
+    return startFaultStage({
+      sqs: stack.sqs,
+      endpoint: stack.server.endpoint,
+      stage: `fault${stageCounter}`,
+      maxAttempts: MAX_ATTEMPTS,
+      receiver: behaviourOf(receiver),
+      ...options,
+    });
+  };
 
   it.each(CASES.map((fault) => [fault.name, fault] as const))(
     '%s: nothing lost, the promised requests, dead letters and alerts',
     async (_name, fault) => {
       // Prepare
-      stageCounter += 1;
-      const stage = await startFaultStage({
-        sqs: stack.sqs,
-        endpoint: stack.server.endpoint,
-        stage: `fault${stageCounter}`,
-        maxAttempts: MAX_ATTEMPTS,
-        receiver: behaviourOf(fault.receiver),
-        ...(fault.lastReceive === undefined ? {} : { lastReceive: fault.lastReceive }),
-      });
+      const stage = await startStage(
+        fault.receiver,
+        fault.lastReceive === undefined ? {} : { lastReceive: fault.lastReceive },
+      );
       try {
         fault.inject(stage);
         const events = auditEvents(scale.faultEvents);
@@ -297,11 +326,14 @@ describe('Faults of our own infrastructure', () => {
         }
         expect(stage.notices.map((notice) => notice.type)).toContain(fault.handledBy);
         expect(fault.met(stage)).toBe(true);
-        const count = (type: string) =>
-          stage.notices.filter((notice) => notice.type === type).length;
-        // The row of docs/reliability.md, "Faults of our own infrastructure".
         console.log(
-          `| ${fault.name} | ${events.length} | ${stage.receiver.requests.length} | ${collected.archive.length} | ${collected.raised.length} | ${count('duplicate_dropped')} | ${count('deferred')} | ${lost.length} |`,
+          reliabilityRow(fault.name, stage, {
+            events: events.length,
+            requests: stage.receiver.requests.length,
+            deadLetters: collected.archive.length,
+            alerts: collected.raised.length,
+            lost: lost.length,
+          }),
         );
       } finally {
         await stage.close();
@@ -312,15 +344,7 @@ describe('Faults of our own infrastructure', () => {
   it('bounds what a duplicate costs when it reaches another container: (1 + faults) x max_attempts', async () => {
     // Prepare: two containers, each with its own ledger; deletes are lost, so settled copies
     // come back, and every copy that comes back goes to the container that did not settle it.
-    stageCounter += 1;
-    const stage = await startFaultStage({
-      sqs: stack.sqs,
-      endpoint: stack.server.endpoint,
-      stage: `fault${stageCounter}`,
-      maxAttempts: MAX_ATTEMPTS,
-      receiver: behaviourOf('refuses'),
-      containers: 2,
-    });
+    const stage = await startStage('refuses', { containers: 2 });
     try {
       const faults = scale.faultEvents * 2;
       stage.eventSource.lostDeletes = faults;
@@ -344,7 +368,13 @@ describe('Faults of our own infrastructure', () => {
       expect(deadLetters).toBeLessThanOrEqual(events.length + faults);
       expect(alerts).toBeLessThanOrEqual(events.length + faults);
       console.log(
-        `| deletes lost, two containers (${faults} faults) | ${events.length} | ${requests} | ${deadLetters} | ${alerts} | ${stage.notices.filter((notice) => notice.type === 'duplicate_dropped').length} | ${stage.notices.filter((notice) => notice.type === 'deferred').length} | 0 |`,
+        reliabilityRow(`deletes lost, two containers (${faults} faults)`, stage, {
+          events: events.length,
+          requests,
+          deadLetters,
+          alerts,
+          lost: 0,
+        }),
       );
     } finally {
       await stage.close();
@@ -353,14 +383,7 @@ describe('Faults of our own infrastructure', () => {
 
   it('keeps poison messages whole, with the first reader reason, detail and message id', async () => {
     // Prepare
-    stageCounter += 1;
-    const stage = await startFaultStage({
-      sqs: stack.sqs,
-      endpoint: stack.server.endpoint,
-      stage: `fault${stageCounter}`,
-      maxAttempts: MAX_ATTEMPTS,
-      receiver: behaviourOf('accepts'),
-    });
+    const stage = await startStage('accepts');
     try {
       const [event] = auditEvents(1) as [AuditEvent];
       const message = newDeliveryMessage(event, EXPORT);
