@@ -19,10 +19,15 @@ interface PipelineWorkerData {
   readonly share: PipelineShare;
   /** Variable values for the export's `${VAR}` references. */
   readonly variables: Readonly<Record<string, string | undefined>>;
-  readonly logLevel?: LocalPipelineOptions['logLevel'];
-  readonly pollWaitSeconds?: number;
-  readonly visibilityTimeoutSeconds?: number;
+  /** Settings every share of the pipeline runs with. */
+  readonly settings: PipelineSettings;
 }
+
+/** What every share of a threaded pipeline is started with alike. */
+type PipelineSettings = Pick<
+  LocalPipelineOptions,
+  'logLevel' | 'pollWaitSeconds' | 'visibilityTimeoutSeconds'
+>;
 
 /** Messages from the parent. */
 type ToWorker = { readonly type: 'stop' } | { readonly type: 'count'; readonly id: number };
@@ -55,11 +60,7 @@ const run = async (data: PipelineWorkerData): Promise<void> => {
     http,
     share: data.share,
     notify: (notice) => post({ type: 'notice', notice }),
-    ...(data.logLevel === undefined ? {} : { logLevel: data.logLevel }),
-    ...(data.pollWaitSeconds === undefined ? {} : { pollWaitSeconds: data.pollWaitSeconds }),
-    ...(data.visibilityTimeoutSeconds === undefined
-      ? {}
-      : { visibilityTimeoutSeconds: data.visibilityTimeoutSeconds }),
+    ...data.settings,
   });
   let stopping = false;
   parentPort?.on('message', (message: ToWorker) => {
@@ -93,4 +94,4 @@ run(workerData as PipelineWorkerData).catch((error: unknown) => {
   post({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
 });
 
-export type { FromWorker, PipelineWorkerData, ToWorker };
+export type { FromWorker, PipelineSettings, PipelineWorkerData, ToWorker };

@@ -18,7 +18,12 @@ import { ignoreNotices, type NoticeSink } from '../shared/observability/notices.
 import { EnvSecretResolver } from '../shared/secrets/resolvers.js';
 import type { QueueDirectory } from '../shared/sqs/queueNames.js';
 import { LocalPipeline, type LocalPipelineOptions } from './pipeline.js';
-import type { FromWorker, PipelineWorkerData, ToWorker } from './pipelineWorker.js';
+import type {
+  FromWorker,
+  PipelineSettings,
+  PipelineWorkerData,
+  ToWorker,
+} from './pipelineWorker.js';
 
 interface ThreadedPipelineOptions {
   /** This thread's SQS client (ingest, dead letters). */
@@ -176,7 +181,7 @@ class ThreadedLocalPipeline {
   static async start(options: ThreadedPipelineOptions): Promise<ThreadedLocalPipeline> {
     const stage = options.stage ?? 'local';
     const notify = options.notify ?? ignoreNotices;
-    const common = {
+    const settings: PipelineSettings = {
       ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
       ...(options.pollWaitSeconds === undefined
         ? {}
@@ -192,7 +197,7 @@ class ThreadedLocalPipeline {
       secrets: new EnvSecretResolver(options.variables),
       notify,
       share: { roles: ['ingest', 'dlq'] },
-      ...common,
+      ...settings,
     });
     const exports = options.config.exports.map((exp) => exp.name);
     const threads = Math.max(
@@ -218,7 +223,7 @@ class ThreadedLocalPipeline {
               stage,
               share: { roles: ['delivery'], deliveryExports },
               variables: { ...options.variables },
-              ...common,
+              settings,
             },
             notify,
             onDied,

@@ -9,12 +9,15 @@
 import { num, times } from '../format.js';
 import type { MiddlewareSide } from '../harness/middlewareSideChild.js';
 import { alternateRounds, pairedRatio } from '../harness/rounds.js';
-import { withSideProcesses } from '../harness/sideProcess.js';
+import { type SideProcess, withSideProcesses } from '../harness/sideProcess.js';
 import type { FigureOutput } from '../report.js';
 import { verdict } from '../report.js';
 import type { BenchSettings } from '../settings.js';
 
 const GOAL = 0.95;
+
+/** A side once set up: its `setup` answers how many warm-up records failed. */
+type WarmSide = SideProcess & { readonly setup: { readonly warmUpFailed: number } };
 
 const run = async (settings: BenchSettings): Promise<FigureOutput> => {
   const setup = (side: MiddlewareSide) => ({
@@ -24,17 +27,13 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
   const { rounds, warmUpFailed } = await withSideProcesses(
     './middlewareSideChild.ts',
     { wrapped: setup('wrapped'), bare: setup('bare') },
-    async ({ wrapped, bare }) => ({
+    async ({ wrapped, bare }: Readonly<Record<MiddlewareSide, WarmSide>>) => ({
       rounds: await alternateRounds(
         { wrapped: wrapped.round, bare: bare.round },
         settings.rounds,
         settings.middlewareBatches * 10,
       ),
-      warmUpFailed: (
-        await Promise.all(
-          [wrapped, bare].map((side) => side.call<{ warmUpFailed: number }>('warmUpFailed')),
-        )
-      ).reduce((sum, failed) => sum + failed.warmUpFailed, 0),
+      warmUpFailed: wrapped.setup.warmUpFailed + bare.setup.warmUpFailed,
     }),
   );
   const failed = warmUpFailed + rounds.wrapped.failed + rounds.bare.failed;

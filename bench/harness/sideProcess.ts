@@ -42,23 +42,24 @@ const startSideProcess = async <T = unknown>(
 };
 
 /**
- * Starts one process of `module` per side (set up in parallel), hands them to `use`, and stops
+ * Starts one process of `module` per side (set up in parallel), hands them to `use` with what
+ * each `setup` answered (`T`), and stops
  * them all afterwards, whatever happened; a side that fails to start fails the figure.
  *
  * @example
  * await withSideProcesses('./deliverySideChild.ts', { handler: { name, setup } }, (sides) => ...);
  */
-const withSideProcesses = async <K extends string, R>(
+const withSideProcesses = async <K extends string, R, T = unknown>(
   module: string,
   specs: Readonly<Record<K, { readonly name: string; readonly setup: unknown }>>,
-  use: (sides: Readonly<Record<K, SideProcess>>) => Promise<R>,
+  use: (sides: Readonly<Record<K, SideProcess & { readonly setup: T }>>) => Promise<R>,
 ): Promise<R> => {
   const names = Object.keys(specs) as K[];
   const started = await Promise.allSettled(
-    names.map((key) => startSideProcess(module, specs[key].name, specs[key].setup)),
+    names.map((key) => startSideProcess<T>(module, specs[key].name, specs[key].setup)),
   );
   try {
-    const sides = {} as Record<K, SideProcess>;
+    const sides = {} as Record<K, SideProcess & { readonly setup: T }>;
     names.forEach((key, index) => {
       const outcome = started[index];
       if (outcome?.status !== 'fulfilled') throw outcome?.reason;
@@ -92,4 +93,4 @@ const deliverySides = <K extends string>(
   ) as Record<K, { name: string; setup: DeliverySideSpec }>;
 
 export type { SideProcess };
-export { deliverySides, startSideProcess, withSideProcesses };
+export { deliverySides, withSideProcesses };
