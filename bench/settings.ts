@@ -13,8 +13,16 @@ interface SizeSetting {
 }
 
 const SIZES = {
-  deliveries: { env: 'BENCH_DELIVERIES', fallback: 2_000, what: 'deliveries per round (1, 4)' },
-  rounds: { env: 'BENCH_ROUNDS', fallback: 7, what: 'alternating rounds per side (1, 4, 7)' },
+  // Many short rounds rather than a few long ones: on a shared host one side's run of a round
+  // can fall in a slow spell the other's misses, so single rounds' ratios spread widely (0.44 to
+  // 1.6 within one run), and the median's interval narrows with the square root of the rounds
+  // (bench/performancePage.md, "How it measures").
+  deliveries: {
+    env: 'BENCH_DELIVERIES',
+    fallback: 500,
+    what: 'deliveries per side per round (1, 4)',
+  },
+  rounds: { env: 'BENCH_ROUNDS', fallback: 60, what: 'alternating rounds per side (1, 4, 7)' },
   reuseDeliveries: {
     env: 'BENCH_REUSE_DELIVERIES',
     fallback: 3_000,
@@ -29,8 +37,13 @@ const SIZES = {
   },
   middlewareBatches: {
     env: 'BENCH_MIDDLEWARE_BATCHES',
-    fallback: 2_000,
+    fallback: 500,
     what: 'in-memory batches of 10 per round (7)',
+  },
+  batchingEvents: {
+    env: 'BENCH_BATCHING_EVENTS',
+    fallback: 2_000,
+    what: 'events pushed through a batched and an unbatched export (9)',
   },
   events: { env: 'BENCH_EVENTS', fallback: 10_000, what: 'events pushed end to end (8)' },
   exports: { env: 'BENCH_EXPORTS', fallback: 3, what: 'exports every event matches (5, 8)' },

@@ -40,7 +40,7 @@ const configYaml = (plainUrl: string, archiveUrl: string): string =>
   ].join('\n');
 
 const run = async (settings: BenchSettings): Promise<FigureOutput> => {
-  const eventCount = Math.min(settings.deliveries, MAX_EVENTS);
+  const eventCount = Math.min(settings.batchingEvents, MAX_EVENTS);
   const server = await startEmbeddedSqs();
   const sqs = localSqsClient(server.endpoint);
   const plain = await startReceiver({ status: 200 });

@@ -10,7 +10,7 @@ import { megabytes, num, times } from '../format.js';
 import type { DeliverySideStats } from '../harness/deliverySideChild.js';
 import type { BenchExport } from '../harness/fixtures.js';
 import { startReceiverProcess, startSqsServerProcess } from '../harness/processes.js';
-import { alternateRounds, pairedRatio } from '../harness/rounds.js';
+import { alternateRounds, pairedRatio, pairedResult } from '../harness/rounds.js';
 import { deliverySides, withSideProcesses } from '../harness/sideProcess.js';
 import type { FigureOutput } from '../report.js';
 import { VERDICTS, verdict } from '../report.js';
@@ -55,7 +55,7 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
         const bareRate = sides.bare.median;
         const paired = pairedRatio(sides.handler, sides.bare);
         const quietPaired = pairedRatio(sides.quiet, sides.bare);
-        const ratio = paired.wall;
+        const ratio = paired.wall.median;
         const quietRate = sides.quiet.median;
         return {
           rows: [
@@ -64,7 +64,7 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
               name: 'Delivery efficiency (seed PagerDuty template)',
               measured: `${num(handlerRate)} req/s (handler, batches of 10)`,
               baseline: `${num(bareRate)} req/s (bare loop, same HTTP client, 10 in flight)`,
-              result: `${times(ratio)} (CPU ${times(paired.cpu)})`,
+              result: pairedResult(paired),
               value: ratio,
               goal: `>= ${num(GOAL, 2)}x`,
               verdict: verdict(
@@ -78,8 +78,8 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
               name: 'Diagnosis: the same handler, notices (logs, metrics) dropped',
               measured: `${num(quietRate)} req/s`,
               baseline: `${num(bareRate)} req/s (bare loop)`,
-              result: `${times(quietPaired.wall)} (CPU ${times(quietPaired.cpu)})`,
-              value: quietPaired.wall,
+              result: pairedResult(quietPaired),
+              value: quietPaired.wall.median,
               goal: 'none (explains 1)',
               verdict: VERDICTS.info,
             },
@@ -98,7 +98,7 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
             deliveriesPerRound: settings.deliveries,
             rounds: settings.rounds,
             sides,
-            ratioPerCpuSecond: paired.cpu,
+            ratio: paired,
             failedDeliveries: failed,
             handlerSqsCommands: handlerStats.sqsCommands,
             receiver: received,

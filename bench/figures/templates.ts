@@ -5,11 +5,11 @@
  * receiver), each in a process of its own (../harness/deliverySideChild.ts), rounds alternating.
  */
 
-import { num, times } from '../format.js';
+import { num } from '../format.js';
 import type { DeliverySideStats } from '../harness/deliverySideChild.js';
 import type { BenchExport } from '../harness/fixtures.js';
 import { startReceiverProcess, startSqsServerProcess } from '../harness/processes.js';
-import { alternateRounds, pairedRatio } from '../harness/rounds.js';
+import { alternateRounds, pairedRatio, pairedResult } from '../harness/rounds.js';
 import { deliverySides, withSideProcesses } from '../harness/sideProcess.js';
 import type { FigureOutput } from '../report.js';
 import { verdict } from '../report.js';
@@ -63,7 +63,7 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
         const templatedRate = sides.templated.median;
         const constantRate = sides.constant.median;
         const paired = pairedRatio(sides.templated, sides.constant);
-        const ratio = paired.wall;
+        const ratio = paired.wall.median;
         return {
           rows: [
             {
@@ -81,7 +81,7 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
               name: 'Seed PagerDuty template vs constant body',
               measured: `${num(templatedRate)} req/s (PagerDuty template)`,
               baseline: `${num(constantRate)} req/s (constant body)`,
-              result: `${times(ratio)} (CPU ${times(paired.cpu)})`,
+              result: pairedResult(paired),
               value: ratio,
               goal: `>= ${num(GOAL, 2)}x`,
               verdict: verdict(
@@ -95,7 +95,7 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
             warmUpParses,
             parsesAfterWarmUp: parses,
             sides,
-            ratioPerCpuSecond: paired.cpu,
+            ratio: paired,
             failedDeliveries: failed,
           },
         };

@@ -9,7 +9,7 @@
  * after the other. Each side still pays for the collections its own allocations cause while it
  * runs. A full collection instead made every side twice as slow (V8 shrinks the heap after it).
  */
-import { median } from '../format.js';
+import { median, num, times } from '../format.js';
 import { timed } from './measure.js';
 
 /** A young-generation collection; the figure processes run with `--expose-gc` (./rpc.ts). */
@@ -96,28 +96,67 @@ const alternateRounds = async <K extends string>(
   ) as unknown as Record<K, SideRounds>;
 };
 
+/** A paired ratio: its median and the 95% confidence interval of that median. */
+interface RatioEstimate {
+  readonly median: number;
+  /** Distribution-free: two order statistics of the rounds' ratios (Conover's rule). */
+  readonly low: number;
+  readonly high: number;
+}
+
 /**
- * How much faster `side` ran than `baseline`: the median over rounds of the ratio of their runs
- * in the same round, wall-clock and CPU. Pairing runs of the same round, minutes apart at most,
- * keeps a machine that is slower for a while from moving the ratio, as it moves both medians.
+ * The median of `values` and the 95% confidence interval of that median, read from the sorted
+ * values themselves (no assumption about their distribution): ranks n/2 -+ 1.96 sqrt(n)/2. On a
+ * shared host one round's ratio can be far off while the next is not, so the interval says how
+ * settled the median is: with 28 rounds it spans about a tenth either side.
  *
  * @example
- * const { wall, cpu } = pairedRatio(sides.handler, sides.bare); // 0.82, 0.80
+ * medianWithInterval([0.8, 0.9, 1.0, 0.85, 0.95]); // { median: 0.9, low: 0.8, high: 1.0 }
+ */
+const medianWithInterval = (values: readonly number[]): RatioEstimate => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  const spread = (1.96 * Math.sqrt(n)) / 2;
+  const at = (rank: number) => sorted[Math.min(n, Math.max(1, rank)) - 1] ?? Number.NaN;
+  return {
+    median: median(sorted),
+    low: at(Math.floor(n / 2 - spread)),
+    high: at(Math.ceil(1 + n / 2 + spread)),
+  };
+};
+
+/**
+ * How much faster `side` ran than `baseline`: the median over rounds of the ratio of their runs
+ * in the same round, wall-clock and CPU, each with its confidence interval. Pairing runs of the
+ * same round, seconds apart at most, keeps a machine that is slower for a while from moving the
+ * ratio, as it moves both medians.
+ *
+ * @example
+ * const { wall, cpu } = pairedRatio(sides.handler, sides.bare); // wall.median 0.82, cpu.median 0.80
  */
 const pairedRatio = (
   side: SideRounds,
   baseline: SideRounds,
-): { readonly wall: number; readonly cpu: number } => {
+): { readonly wall: RatioEstimate; readonly cpu: RatioEstimate } => {
   const ratios = (of: readonly number[], to: readonly number[]) =>
     of.flatMap((value, round) => {
       const base = to[round];
       return base === undefined || base === 0 ? [] : [value / base];
     });
   return {
-    wall: median(ratios(side.perSecond, baseline.perSecond)),
-    cpu: median(ratios(side.perCpuSecond, baseline.perCpuSecond)),
+    wall: medianWithInterval(ratios(side.perSecond, baseline.perSecond)),
+    cpu: medianWithInterval(ratios(side.perCpuSecond, baseline.perCpuSecond)),
   };
 };
 
-export type { Measured, SideRounds };
-export { alternateRounds, measuredHere, pairedRatio };
+/**
+ * A paired ratio as the table prints it: the wall-clock median with its interval, then CPU.
+ *
+ * @example
+ * pairedResult(pairedRatio(handler, bare)); // "0.81x (95% CI 0.77-0.86; CPU 0.77x)"
+ */
+const pairedResult = (paired: ReturnType<typeof pairedRatio>): string =>
+  `${times(paired.wall.median)} (95% CI ${num(paired.wall.low, 2)}-${num(paired.wall.high, 2)}; CPU ${times(paired.cpu.median)})`;
+
+export type { Measured, RatioEstimate, SideRounds };
+export { alternateRounds, measuredHere, medianWithInterval, pairedRatio, pairedResult };
