@@ -99,16 +99,17 @@ const alternateRounds = async <K extends string>(
 /** A paired ratio: its median and the 95% confidence interval of that median. */
 interface RatioEstimate {
   readonly median: number;
-  /** Distribution-free: two order statistics of the rounds' ratios (Conover's rule). */
+  /** Distribution-free: two order statistics of the rounds' ratios. */
   readonly low: number;
   readonly high: number;
 }
 
 /**
  * The median of `values` and the 95% confidence interval of that median, read from the sorted
- * values themselves (no assumption about their distribution): ranks n/2 -+ 1.96 sqrt(n)/2. On a
- * shared host one round's ratio can be far off while the next is not, so the interval says how
- * settled the median is: with 28 rounds it spans about a tenth either side.
+ * values themselves (no assumption about their distribution), at ranks n/2 -+ 1.96 sqrt(n)/2 (the
+ * normal approximation to the binomial). On a shared host one round's ratio can be far off while
+ * the next is not, so the interval says how settled the median is: with the default 60 rounds it
+ * spanned about a tenth either side.
  *
  * @example
  * medianWithInterval([0.8, 0.9, 1.0, 0.85, 0.95]); // { median: 0.9, low: 0.8, high: 1.0 }
