@@ -141,7 +141,7 @@ const resultsMarkdown = (results: BenchResults): string => {
     '',
     markdownTable(results.figures.flatMap((figure) => figure.rows)),
     '',
-    'How to read it: every figure is measured next to its baseline in the same run, with the embedded SQS server and the webhook receivers in their own processes on 127.0.0.1. Throughput figures alternate their sides round by round and take medians; "CPU" is the same ratio on the CPU time of the measuring process, steadier than wall-clock time on a shared machine (the verdict uses wall-clock time). Peak RSS is that of a process running the TypeScript sources through tsx; figure 6 has the bundled handlers.',
+    'How to read it: every figure is measured next to its baseline in the same run, with the embedded SQS server and the webhook receivers in their own processes on 127.0.0.1 (figure 9, which counts requests only, runs them in its own). Throughput figures alternate their sides round by round and take the median of the paired ratios of the rounds, with its 95% confidence interval; "CPU" is the same ratio on the CPU time of the measuring process, steadier than wall-clock time on a shared machine (the verdict uses wall-clock time). Peak RSS is that of a process running the TypeScript sources through tsx; figure 6 has the bundled handlers.',
     '',
     ...[
       `Sizes: \`${settingsLine(results.settings)}\`.`,

@@ -1,6 +1,7 @@
 /**
  * Sizes of the benchmark, read once from the environment. The defaults keep a full run of
- * `npm run bench` within about ten minutes on a 2-core machine; raise them for steadier figures.
+ * `npm run bench` to about three and a half minutes on a 2-core machine; raise them for steadier
+ * figures.
  */
 
 import { FIGURES } from './figures.js';
@@ -43,7 +44,7 @@ const SIZES = {
   batchingEvents: {
     env: 'BENCH_BATCHING_EVENTS',
     fallback: 2_000,
-    what: 'events pushed through a batched and an unbatched export (9)',
+    what: 'events pushed through a batched and an unbatched export, at most 2,000 (9)',
   },
   events: { env: 'BENCH_EVENTS', fallback: 10_000, what: 'events pushed end to end (8)' },
   exports: { env: 'BENCH_EXPORTS', fallback: 3, what: 'exports every event matches (5, 8)' },

@@ -6,7 +6,7 @@
  */
 import { templateParseCount } from '../../shared/request/template.js';
 import { createHttpClient } from '../../shared/transport/http.js';
-import { bareLoop, deliveryRig, preparedRequests } from './deliveryRig.js';
+import { BATCH_SIZE, bareLoop, deliveryRig, preparedRequests } from './deliveryRig.js';
 import {
   type BenchExport,
   benchConfig,
@@ -68,13 +68,15 @@ const setup = async (spec: DeliverySideSpec): Promise<void> => {
   let run: () => Promise<number>;
   if (spec.kind === 'bare') {
     const requests = await preparedRequests(rig.exportConfig(spec.exportName), events);
-    await bareLoop(http, requests.slice(0, spec.warmUpBatches * 10));
     run = () => bareLoop(http, requests);
   } else {
     const batches = await rig.batches(spec.exportName, events);
-    await rig.run(batches.slice(0, spec.warmUpBatches));
     run = () => rig.run(batches);
   }
+  // The warm-up repeats the round's deliveries until it has sent `warmUpBatches` batches: a
+  // round (BENCH_DELIVERIES) can be shorter than the warm-up the JIT needs.
+  const rounds = Math.ceil((spec.warmUpBatches * BATCH_SIZE) / Math.max(1, spec.deliveries));
+  for (let round = 0; round < rounds; round++) await run();
   const warmUpParses = templateParseCount() - parsesBefore;
   const parsesAfter = templateParseCount();
   let sampler: RssSampler | undefined;
