@@ -15,8 +15,8 @@ interface SizeSetting {
 
 const SIZES = {
   // Many short rounds rather than a few long ones: on a shared host one side's run of a round
-  // can fall in a slow spell the other's misses, so single rounds' ratios spread widely (0.44 to
-  // 1.6 within one run), and the median's interval narrows with the square root of the rounds
+  // can fall in a slow spell the other's misses, so single rounds' ratios spread widely (0.39 to
+  // 2.34 within one run), and the median's interval narrows with the square root of the rounds
   // (bench/performancePage.md, "How it measures").
   deliveries: {
     env: 'BENCH_DELIVERIES',
