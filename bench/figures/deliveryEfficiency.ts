@@ -10,10 +10,10 @@ import { megabytes, num, times } from '../format.js';
 import type { DeliverySideStats } from '../harness/deliverySideChild.js';
 import type { BenchExport } from '../harness/fixtures.js';
 import { startReceiverProcess, startSqsServerProcess } from '../harness/processes.js';
-import { alternateRounds, pairedRatio, pairedResult } from '../harness/rounds.js';
+import { alternateRounds, pairedColumns, pairedRatio, pairedResult } from '../harness/rounds.js';
 import { deliverySides, withSideProcesses } from '../harness/sideProcess.js';
 import type { FigureOutput } from '../report.js';
-import { VERDICTS, verdict } from '../report.js';
+import { VERDICTS } from '../report.js';
 import type { BenchSettings } from '../settings.js';
 
 const EXPORT = 'pagerduty-alerts';
@@ -55,7 +55,6 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
         const bareRate = sides.bare.median;
         const paired = pairedRatio(sides.handler, sides.bare);
         const quietPaired = pairedRatio(sides.quiet, sides.bare);
-        const ratio = paired.wall.median;
         const quietRate = sides.quiet.median;
         return {
           rows: [
@@ -64,13 +63,10 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
               name: 'Delivery efficiency (seed PagerDuty template)',
               measured: `${num(handlerRate)} req/s (handler, batches of 10)`,
               baseline: `${num(bareRate)} req/s (bare loop, same HTTP client, 10 in flight)`,
-              result: pairedResult(paired),
-              value: ratio,
-              goal: `>= ${num(GOAL, 2)}x`,
-              verdict: verdict(
-                ratio >= GOAL &&
-                  failed === 0 &&
-                  handlerStats.sqsCommands + quietStats.sqsCommands === 0,
+              ...pairedColumns(
+                paired,
+                GOAL,
+                failed === 0 && handlerStats.sqsCommands + quietStats.sqsCommands === 0,
               ),
             },
             {

@@ -8,10 +8,9 @@
  */
 import { num } from '../format.js';
 import type { MiddlewareSide } from '../harness/middlewareSideChild.js';
-import { alternateRounds, pairedRatio, pairedResult } from '../harness/rounds.js';
+import { alternateRounds, pairedColumns, pairedRatio } from '../harness/rounds.js';
 import { type SideProcess, withSideProcesses } from '../harness/sideProcess.js';
 import type { FigureOutput } from '../report.js';
-import { verdict } from '../report.js';
 import type { BenchSettings } from '../settings.js';
 
 const GOAL = 0.95;
@@ -40,7 +39,6 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
   const wrappedRate = rounds.wrapped.median;
   const bareRate = rounds.bare.median;
   const paired = pairedRatio(rounds.wrapped, rounds.bare);
-  const ratio = paired.wall.median;
   return {
     rows: [
       {
@@ -48,10 +46,7 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
         name: 'Middleware overhead (in-memory I/O)',
         measured: `${num(wrappedRate)} records/s (middy + Powertools handler)`,
         baseline: `${num(bareRate)} records/s (deliverRecords without middy)`,
-        result: pairedResult(paired),
-        value: ratio,
-        goal: `>= ${num(GOAL, 2)}x`,
-        verdict: verdict(ratio >= GOAL && failed === 0),
+        ...pairedColumns(paired, GOAL, failed === 0),
       },
     ],
     details: {

@@ -9,7 +9,7 @@ import { num } from '../format.js';
 import type { DeliverySideStats } from '../harness/deliverySideChild.js';
 import type { BenchExport } from '../harness/fixtures.js';
 import { startReceiverProcess, startSqsServerProcess } from '../harness/processes.js';
-import { alternateRounds, pairedRatio, pairedResult } from '../harness/rounds.js';
+import { alternateRounds, pairedColumns, pairedRatio } from '../harness/rounds.js';
 import { deliverySides, withSideProcesses } from '../harness/sideProcess.js';
 import type { FigureOutput } from '../report.js';
 import { verdict } from '../report.js';
@@ -63,7 +63,6 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
         const templatedRate = sides.templated.median;
         const constantRate = sides.constant.median;
         const paired = pairedRatio(sides.templated, sides.constant);
-        const ratio = paired.wall.median;
         return {
           rows: [
             {
@@ -81,12 +80,7 @@ const run = async (settings: BenchSettings): Promise<FigureOutput> => {
               name: 'Seed PagerDuty template vs constant body',
               measured: `${num(templatedRate)} req/s (PagerDuty template)`,
               baseline: `${num(constantRate)} req/s (constant body)`,
-              result: pairedResult(paired),
-              value: ratio,
-              goal: `>= ${num(GOAL, 2)}x`,
-              verdict: verdict(
-                ratio >= GOAL && failed === 0 && sum((side) => side.sqsCommands) === 0,
-              ),
+              ...pairedColumns(paired, GOAL, failed === 0 && sum((side) => side.sqsCommands) === 0),
             },
           ],
           details: {

@@ -10,6 +10,7 @@
  * runs. A full collection instead made every side twice as slow (V8 shrinks the heap after it).
  */
 import { median, num, times } from '../format.js';
+import { type Verdict, verdict } from '../report.js';
 import { timed } from './measure.js';
 
 /** A young-generation collection; the figure processes run with `--expose-gc` (./rpc.ts). */
@@ -159,5 +160,31 @@ const pairedRatio = (
 const pairedResult = (paired: ReturnType<typeof pairedRatio>): string =>
   `${times(paired.wall.median)} (95% CI ${num(paired.wall.low, 2)}-${num(paired.wall.high, 2)}; CPU ${times(paired.cpu.median)})`;
 
+/**
+ * The columns of a side-by-side figure's row against its goal, in one place for figures 1, 4b
+ * and 7: the paired ratio with its interval, and the verdict, a pass when the median reaches the
+ * goal and `sound` (no failed record, no stray SQS call, as the figure requires).
+ *
+ * @example
+ * { figure: '7', name, measured, baseline, ...pairedColumns(paired, 0.95, failed === 0) }
+ */
+const pairedColumns = (
+  paired: ReturnType<typeof pairedRatio>,
+  goal: number,
+  sound: boolean,
+): { result: string; value: number; goal: string; verdict: Verdict } => ({
+  result: pairedResult(paired),
+  value: paired.wall.median,
+  goal: `>= ${num(goal, 2)}x`,
+  verdict: verdict(paired.wall.median >= goal && sound),
+});
+
 export type { Measured, RatioEstimate, SideRounds };
-export { alternateRounds, measuredHere, medianWithInterval, pairedRatio, pairedResult };
+export {
+  alternateRounds,
+  measuredHere,
+  medianWithInterval,
+  pairedColumns,
+  pairedRatio,
+  pairedResult,
+};
